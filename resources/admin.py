@@ -1,0 +1,243 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+
+from .models import (
+    Address,
+    Language,
+    Location,
+    Need,
+    Organization,
+    Phone,
+    Population,
+    PublicationState,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    check_confidential_location_reachable,
+)
+
+
+class PhoneInline(admin.TabularInline):
+    model = Phone
+    fields = ["number", "extension", "type", "description", "languages", "position"]
+    autocomplete_fields = ["languages"]
+    extra = 0
+
+
+class ScheduleInline(admin.TabularInline):
+    model = Schedule
+    fields = ["weekday", "opens_at", "closes_at", "open_24_7", "notes"]
+    extra = 0
+
+
+class ServiceAreaInline(admin.TabularInline):
+    model = ServiceArea
+    fields = ["extent", "state", "county", "city"]
+    extra = 0
+
+
+class ServiceAtLocationInline(admin.TabularInline):
+    model = ServiceAtLocation
+    fields = ["location", "description"]
+    autocomplete_fields = ["location"]
+    extra = 0
+
+
+class LocationServiceInline(ServiceAtLocationInline):
+    fields = ["service", "description"]
+    autocomplete_fields = ["service"]
+
+
+class AddressInline(admin.StackedInline):
+    model = Address
+    extra = 0
+
+
+class LocationPhoneFormSet(BaseInlineFormSet):
+    """Checks, with the phones as submitted, that a confidential location stays reachable."""
+
+    def clean(self):
+        super().clean()
+        if not self.instance.confidential:
+            return
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("number") and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            check_confidential_location_reachable(self.instance, phone_count=len(kept))
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+
+
+class LocationPhoneInline(PhoneInline):
+    formset = LocationPhoneFormSet
+
+
+class TermAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position", "service_count"]
+    list_filter = ["parent"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+
+    @admin.display(description="services")
+    def service_count(self, obj):
+        return obj.services.count()
+
+
+@admin.register(Need)
+class NeedAdmin(TermAdmin):
+    pass
+
+
+@admin.register(Population)
+class PopulationAdmin(TermAdmin):
+    pass
+
+
+@admin.register(Language)
+class LanguageAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "website", "email", "modified"]
+    search_fields = ["name", "alternate_name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PhoneInline]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "organization",
+        "publication_state",
+        "status",
+        "last_verified",
+        "modified",
+    ]
+    list_filter = ["publication_state", "status", "needs", "populations", "last_verified"]
+    list_select_related = ["organization"]
+    search_fields = ["name", "alternate_name", "description", "keywords", "organization__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["organization", "needs", "populations", "languages"]
+    date_hierarchy = "modified"
+    inlines = [ServiceAtLocationInline, PhoneInline, ScheduleInline, ServiceAreaInline]
+    actions = ["publish", "archive", "mark_verified_today"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "organization", "status", "publication_state"]}),
+        (
+            "What it offers",
+            {"fields": ["alternate_name", "description", "keywords", "url", "email"]},
+        ),
+        (
+            "Who it serves",
+            {
+                "fields": [
+                    "needs",
+                    "populations",
+                    "languages",
+                    "eligibility_description",
+                    "minimum_age",
+                    "maximum_age",
+                ]
+            },
+        ),
+        (
+            "How to get it",
+            {"fields": ["application_process", "fees_description", "interpretation_services"]},
+        ),
+        (
+            "Where the information came from",
+            {"fields": ["source_document", "source_passage", "source_url", "last_verified"]},
+        ),
+    ]
+
+    @admin.action(description="Publish the selected services")
+    def publish(self, request, queryset):
+        published, refused = 0, []
+        for service in queryset:
+            service.publication_state = PublicationState.PUBLISHED
+            try:
+                service.full_clean()
+            except ValidationError as error:
+                refused.append(f"{service}: {' '.join(error.messages)}")
+                continue
+            service.save(update_fields=["publication_state", "modified"])
+            published += 1
+        if published:
+            self.message_user(request, f"Published {published} service(s).", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, f"Not published — {line}", messages.ERROR)
+
+    @admin.action(description="Archive the selected services")
+    def archive(self, request, queryset):
+        count = queryset.update(
+            publication_state=PublicationState.ARCHIVED, modified=timezone.now()
+        )
+        self.message_user(request, f"Archived {count} service(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark the selected services as verified today")
+    def mark_verified_today(self, request, queryset):
+        count = queryset.update(last_verified=timezone.localdate(), modified=timezone.now())
+        self.message_user(request, f"Marked {count} service(s) verified today.", messages.SUCCESS)
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "location_type", "confidential"]
+    list_filter = ["location_type", "confidential"]
+    search_fields = ["name", "description", "addresses__city", "addresses__postal_code"]
+    autocomplete_fields = ["organization", "languages"]
+    inlines = [AddressInline, LocationPhoneInline, ScheduleInline, LocationServiceInline]
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    list_display = ["address_1", "city", "state_province", "postal_code", "location"]
+    list_filter = ["state_province", "address_type"]
+    search_fields = ["address_1", "city", "postal_code", "location__name"]
+    autocomplete_fields = ["location"]
+
+
+@admin.register(ServiceAtLocation)
+class ServiceAtLocationAdmin(admin.ModelAdmin):
+    list_display = ["service", "location"]
+    search_fields = ["service__name", "location__name"]
+    autocomplete_fields = ["service", "location"]
+    list_select_related = ["service", "location"]
+
+
+@admin.register(Phone)
+class PhoneAdmin(admin.ModelAdmin):
+    list_display = ["number", "extension", "type", "service", "location", "organization"]
+    list_filter = ["type"]
+    search_fields = ["number", "description", "service__name", "organization__name"]
+    autocomplete_fields = ["service", "location", "organization", "languages"]
+    list_select_related = ["service", "location", "organization"]
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "service", "location", "open_24_7"]
+    list_filter = ["open_24_7", "weekday"]
+    search_fields = ["service__name", "location__name", "notes"]
+    autocomplete_fields = ["service", "location"]
+    list_select_related = ["service", "location"]
+
+
+@admin.register(ServiceArea)
+class ServiceAreaAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "extent", "service"]
+    list_filter = ["extent", "state"]
+    search_fields = ["service__name", "state", "county", "city"]
+    autocomplete_fields = ["service"]
+    list_select_related = ["service"]

@@ -1,0 +1,602 @@
+"""The directory's data, shaped after Open Referral HSDS 3 (https://openreferral.org/).
+
+Every HSDS entity keeps a UUID primary key so that the ids partners see are stable;
+services and organizations add a slug for readable page URLs.
+"""
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .validators import validate_phone_number
+
+
+class Term(models.Model):
+    """A node of one of the directory's two taxonomies (needs, populations)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(
+        unique=True, help_text="Used in search URLs and the API, e.g. legal-aid. Keep it stable."
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The broader term this one belongs to. A search for the parent finds it too.",
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Order among its siblings in menus; lower comes first."
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": "A term cannot be placed under itself."})
+            ancestor = ancestor.parent
+
+
+class Need(Term):
+    """A kind of help a survivor may need: counseling, legal aid, housing..."""
+
+    class Meta(Term.Meta):
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="need_not_own_parent")
+        ]
+
+
+class Population(Term):
+    """A group of people a service is meant for: women, youth, foreign nationals..."""
+
+    class Meta(Term.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=models.F("id")), name="population_not_own_parent"
+            )
+        ]
+
+
+class Language(models.Model):
+    code = models.CharField(
+        primary_key=True,
+        max_length=3,
+        validators=[RegexValidator(r"^[a-z]{2,3}$", "Use an ISO 639 code such as en or spa.")],
+        help_text="ISO 639-1 code (two letters, e.g. es) or ISO 639-3 when there is none.",
+    )
+    name = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PublicationState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200)
+    alternate_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    source_document = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The file or publication this organization's information came from.",
+    )
+    source_passage = models.TextField(
+        blank=True, help_text="The sentence(s) in the source that describe the organization."
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("resources:organization", kwargs={"slug": self.slug})
+
+
+class ServiceQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(publication_state=PublicationState.PUBLISHED)
+
+
+class Service(models.Model):
+    class Status(models.TextChoices):
+        # HSDS 3 service.status values, spelled as HSDS spells them.
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+        DEFUNCT = "defunct", "Defunct"
+        TEMPORARILY_CLOSED = "temporarily closed", "Temporarily closed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=120, unique=True)
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="services",
+        help_text=(
+            "Who delivers the service. May stay empty only while a source describes a kind of "
+            "help without naming a provider; such an entry cannot be published."
+        ),
+    )
+    name = models.CharField(max_length=200)
+    alternate_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True, help_text="What the service offers, in plain words.")
+    keywords = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Extra words people search with (comma separated), e.g. T visa, expungement.",
+    )
+    url = models.URLField(blank=True)
+    email = models.EmailField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    eligibility_description = models.TextField(
+        blank=True, help_text="Who qualifies, in the words a client would understand."
+    )
+    minimum_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(130)]
+    )
+    maximum_age = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(130)]
+    )
+    fees_description = models.TextField(
+        blank=True, help_text="What it costs. Write 'Free' when it is free."
+    )
+    application_process = models.TextField(
+        blank=True, help_text="How to get the service: walk in, call first, referral needed..."
+    )
+    interpretation_services = models.TextField(
+        blank=True, help_text="Interpreters or language lines available, if any."
+    )
+    needs = models.ManyToManyField(Need, blank=True, related_name="services")
+    populations = models.ManyToManyField(Population, blank=True, related_name="services")
+    languages = models.ManyToManyField(Language, blank=True, related_name="services")
+
+    publication_state = models.CharField(
+        max_length=10,
+        choices=PublicationState.choices,
+        default=PublicationState.DRAFT,
+        help_text="Only published services are shown on the public site and in the API.",
+    )
+    source_document = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The file or publication this entry came from (e.g. a seed document's name).",
+    )
+    source_passage = models.TextField(
+        blank=True, help_text="The passage of the source that describes this service."
+    )
+    source_url = models.URLField(blank=True, help_text="A web page the information came from.")
+    last_verified = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When a curator last confirmed this information with the provider or source.",
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    modified = models.DateTimeField(auto_now=True)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minimum_age__isnull=True)
+                | Q(maximum_age__isnull=True)
+                | Q(minimum_age__lte=models.F("maximum_age")),
+                name="service_minimum_age_not_above_maximum",
+                violation_error_message="The minimum age cannot be above the maximum age.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(publication_state=PublicationState.PUBLISHED)
+                | Q(organization__isnull=False),
+                name="published_service_has_organization",
+                violation_error_message="A service needs an organization before it is published.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(publication_state=PublicationState.PUBLISHED)
+                | ~Q(source_document="")
+                | ~Q(source_url=""),
+                name="published_service_cites_source",
+                violation_error_message=(
+                    "Say where the information came from (a source document or URL) "
+                    "before publishing."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("resources:service", kwargs={"slug": self.slug})
+
+    def clean(self):
+        errors = {}
+        if (
+            self.minimum_age is not None
+            and self.maximum_age is not None
+            and self.minimum_age > self.maximum_age
+        ):
+            errors["minimum_age"] = "The minimum age cannot be above the maximum age."
+        if self.publication_state == PublicationState.PUBLISHED:
+            if self.organization_id is None:
+                errors["organization"] = "Choose the organization before publishing."
+            if not (self.source_document or self.source_url):
+                errors["source_document"] = "Give a source document or URL before publishing."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Location(models.Model):
+    class Type(models.TextChoices):
+        PHYSICAL = "physical", "Physical (people visit)"
+        POSTAL = "postal", "Postal only"
+        VIRTUAL = "virtual", "Virtual (online or by phone)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="locations"
+    )
+    location_type = models.CharField(max_length=10, choices=Type.choices, default=Type.PHYSICAL)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    url = models.URLField(blank=True, help_text="For a virtual location: where to reach it.")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    confidential = models.BooleanField(
+        default=False,
+        help_text=(
+            "Tick for a safe house or shelter whose address must never be shown. The public site "
+            "and API then show only how to make contact, never the address or coordinates."
+        ),
+    )
+    languages = models.ManyToManyField(Language, blank=True, related_name="locations")
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="location_coordinates_valid",
+                violation_error_message="Latitude must be within ±90 and longitude within ±180.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError({"longitude": "Give both latitude and longitude, or neither."})
+        if self.confidential and not self._state.adding:
+            check_confidential_location_reachable(self, phone_count=self.phones.count())
+
+
+def check_confidential_location_reachable(location, *, phone_count):
+    """A confidential location hides its address, so people need another way in.
+
+    That way is a phone of the location's own, or a non-confidential contact of its
+    organization (its phone, e-mail or website).
+    """
+    if phone_count:
+        return
+    org = location.organization
+    if org is not None and (org.email or org.website or org.phones.exists()):
+        return
+    raise ValidationError(
+        "A confidential location needs a way to reach the service without its address: "
+        "add a phone to it, or give its organization a phone, e-mail or website."
+    )
+
+
+class Address(models.Model):
+    class Type(models.TextChoices):
+        PHYSICAL = "physical", "Physical"
+        POSTAL = "postal", "Postal"
+        VIRTUAL = "virtual", "Virtual"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="addresses")
+    address_type = models.CharField(max_length=10, choices=Type.choices, default=Type.PHYSICAL)
+    attention = models.CharField(max_length=200, blank=True)
+    address_1 = models.CharField(max_length=200)
+    address_2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=100, blank=True, help_text="County or district.")
+    state_province = models.CharField(
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter state code, e.g. IL.")],
+        help_text="Two-letter state or territory code, e.g. IL.",
+    )
+    postal_code = models.CharField(
+        max_length=10,
+        validators=[RegexValidator(r"^\d{5}(-\d{4})?$", "Use a ZIP code: 12345 or 12345-6789.")],
+    )
+    country = models.CharField(
+        max_length=2,
+        default="US",
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use the ISO 3166 country code, e.g. US.")],
+    )
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["location", "address_type"], name="one_address_of_each_type_per_location"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.address_1}, {self.city}, {self.state_province}"
+
+
+class ServiceAtLocation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="service_at_locations"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="service_at_locations"
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = "service at location"
+        verbose_name_plural = "services at locations"
+        constraints = [
+            models.UniqueConstraint(fields=["service", "location"], name="service_at_location_once")
+        ]
+
+    def __str__(self):
+        return f"{self.service} at {self.location}"
+
+
+class Phone(models.Model):
+    class Type(models.TextChoices):
+        # HSDS 3 phone.type values.
+        VOICE = "voice", "Voice"
+        TEXT = "text", "Text / SMS"
+        CELL = "cell", "Cell"
+        FAX = "fax", "Fax"
+        VIDEO = "video", "Video"
+        PAGER = "pager", "Pager"
+        TEXTPHONE = "textphone", "Textphone (TTY)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="phones"
+    )
+    number = models.CharField(
+        max_length=30,
+        validators=[validate_phone_number],
+        help_text="As people dial it: 1-888-373-7888, (312) 555-0100 or a short code like 233733.",
+    )
+    extension = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{1,10}$", "An extension is digits only.")],
+    )
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.VOICE)
+    description = models.CharField(
+        max_length=300, blank=True, help_text="E.g. 'Text HELP to reach an advocate'."
+    )
+    languages = models.ManyToManyField(Language, blank=True, related_name="phones")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False)
+                | Q(location__isnull=False)
+                | Q(organization__isnull=False),
+                name="phone_belongs_to_something",
+                violation_error_message="A phone belongs to a service, location or organization.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.number} x{self.extension}" if self.extension else self.number
+
+    @property
+    def tel_uri(self):
+        digits = "".join(ch for ch in self.number if ch.isdigit())
+        if self.number.strip().startswith("+"):
+            digits = "+" + digits
+        return f"tel:{digits}" + (f";ext={self.extension}" if self.extension else "")
+
+
+class Weekday(models.IntegerChoices):
+    # ISO 8601 numbering, as date.isoweekday() returns it.
+    MONDAY = 1, "Monday"
+    TUESDAY = 2, "Tuesday"
+    WEDNESDAY = 3, "Wednesday"
+    THURSDAY = 4, "Thursday"
+    FRIDAY = 5, "Friday"
+    SATURDAY = 6, "Saturday"
+    SUNDAY = 7, "Sunday"
+
+
+class Schedule(models.Model):
+    """Opening hours: one row per weekday span, or one row saying it is open 24/7."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.CASCADE, related_name="schedules"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.CASCADE, related_name="schedules"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices, null=True, blank=True)
+    opens_at = models.TimeField(null=True, blank=True)
+    closes_at = models.TimeField(null=True, blank=True)
+    open_24_7 = models.BooleanField(
+        "open 24/7", default=False, help_text="Tick when it never closes; leave the hours empty."
+    )
+    notes = models.CharField(
+        max_length=300, blank=True, help_text="E.g. 'Closed on federal holidays'."
+    )
+
+    class Meta:
+        ordering = ["weekday", "opens_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(closes_at__gt=models.F("opens_at")),
+                name="schedule_closes_after_opening",
+                violation_error_message="The closing time must be after the opening time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    open_24_7=True,
+                    weekday__isnull=True,
+                    opens_at__isnull=True,
+                    closes_at__isnull=True,
+                )
+                | Q(
+                    open_24_7=False,
+                    weekday__isnull=False,
+                    opens_at__isnull=False,
+                    closes_at__isnull=False,
+                )
+                | Q(
+                    open_24_7=False,
+                    weekday__isnull=True,
+                    opens_at__isnull=True,
+                    closes_at__isnull=True,
+                ),
+                name="schedule_is_24_7_or_weekday_hours_or_note",
+                violation_error_message=(
+                    "Either tick 24/7, or give a weekday with opening and closing times, "
+                    "or leave all of them empty and write a note."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(service__isnull=False) | Q(location__isnull=False),
+                name="schedule_belongs_to_service_or_location",
+            ),
+        ]
+
+    def __str__(self):
+        if self.open_24_7:
+            return "Open 24/7"
+        if self.weekday:
+            return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+        return self.notes or "Hours by note"
+
+    def clean(self):
+        errors = {}
+        if self.open_24_7:
+            if self.weekday or self.opens_at or self.closes_at:
+                errors["open_24_7"] = "A 24/7 schedule has no weekday or hours."
+        elif self.weekday or self.opens_at or self.closes_at:
+            for field in ("weekday", "opens_at", "closes_at"):
+                if getattr(self, field) in (None, ""):
+                    errors[field] = "Give the weekday, opening and closing time together."
+        elif not self.notes:
+            errors["notes"] = "Give hours, tick 24/7, or describe the hours in a note."
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = (
+                "The closing time must be after the opening time. For hours past midnight, "
+                "add a second row for the next day."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ServiceArea(models.Model):
+    class Extent(models.TextChoices):
+        NATIONWIDE = "nationwide", "Nationwide"
+        STATE = "state", "State"
+        COUNTY = "county", "County"
+        CITY = "city", "City"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="service_areas")
+    extent = models.CharField(max_length=10, choices=Extent.choices)
+    state = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter state code, e.g. IL.")],
+    )
+    county = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extent="nationwide", state="", county="", city="")
+                | (Q(extent="state") & ~Q(state=""))
+                | (Q(extent="county") & ~Q(state="") & ~Q(county=""))
+                | (Q(extent="city") & ~Q(state="") & ~Q(city="")),
+                name="service_area_names_its_place",
+                violation_error_message=(
+                    "A nationwide area names no place; a state area needs its state; "
+                    "a county or city area needs its state and its county or city."
+                ),
+            )
+        ]
+
+    def __str__(self):
+        if self.extent == self.Extent.NATIONWIDE:
+            return "Nationwide"
+        place = self.city or self.county
+        return f"{place}, {self.state}" if place else self.state
+
+    def clean(self):
+        required = {
+            self.Extent.STATE: ["state"],
+            self.Extent.COUNTY: ["state", "county"],
+            self.Extent.CITY: ["state", "city"],
+        }.get(self.extent, [])
+        errors = {f: "Required for this kind of area." for f in required if not getattr(self, f)}
+        if self.extent == self.Extent.NATIONWIDE and (self.state or self.county or self.city):
+            errors["extent"] = "A nationwide area names no state, county or city."
+        if errors:
+            raise ValidationError(errors)

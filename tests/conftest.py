@@ -1,0 +1,25 @@
+import os
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+
+def shared_path(*parts):
+    """A path inside ../shared (settings.SHARED_DIR), or a skip when it is absent.
+
+    CI sets REQUIRE_SHARED=1, which turns that skip into a failure.
+    """
+    path = settings.SHARED_DIR.joinpath(*parts)
+    if not path.exists():
+        reason = f"{path} is absent; set SHARED_DIR to the folder holding seeds/ and hsds/"
+        if os.environ.get("REQUIRE_SHARED") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture
+def directory_data(db):
+    """The real initial directory, as `make run` loads it."""
+    call_command("loaddata", "taxonomy", "directory", verbosity=0)
