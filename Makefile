@@ -19,6 +19,7 @@ install: $(STAMP)
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
 
 # loaddata writes each fixture row by its fixed primary key, so loading twice changes nothing.
 fixtures: migrate

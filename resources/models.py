@@ -6,14 +6,32 @@ services and organizations add a slug for readable page URLs.
 
 import uuid
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from .validators import validate_phone_number
+
+
+class TermQuerySet(models.QuerySet):
+    def descendant_ids(self, roots):
+        """The ids of `roots` and of every term below them, in one query of the taxonomy."""
+        children = {}
+        for pk, parent_id in self.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        found, frontier = set(), [root.pk for root in roots]
+        while frontier:
+            pk = frontier.pop()
+            if pk not in found:
+                found.add(pk)
+                frontier.extend(children.get(pk, []))
+        return found
 
 
 class Term(models.Model):
@@ -128,6 +146,29 @@ class ServiceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
+    def for_display(self):
+        """Everything a results list, a service page or an API response shows, in a fixed
+        number of queries whatever the number of services.
+
+        The addresses of confidential locations are never loaded, so no template or
+        serializer can show them by mistake.
+        """
+        public_addresses = models.Prefetch(
+            "location__addresses", queryset=Address.objects.filter(location__confidential=False)
+        )
+        locations = ServiceAtLocation.objects.select_related("location").prefetch_related(
+            public_addresses, "location__phones", "location__schedules", "location__languages"
+        )
+        return self.select_related("organization").prefetch_related(
+            "needs",
+            "populations",
+            "languages",
+            "phones__languages",
+            "schedules",
+            "service_areas",
+            models.Prefetch("service_at_locations", queryset=locations),
+        )
+
 
 class Service(models.Model):
     class Status(models.TextChoices):
@@ -205,11 +246,21 @@ class Service(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     modified = models.DateTimeField(auto_now=True)
+    # Kept up to date by resources.search.index_services (PostgreSQL only; empty on SQLite).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        indexes = [
+            # Full-text search of the search page and the API's q parameter.
+            GinIndex(fields=["search_vector"], name="service_search_vector_gin"),
+            # The default listing: published services by name.
+            models.Index(fields=["publication_state", "name"], name="service_state_name_idx"),
+            # Partners polling for changes: modified_after.
+            models.Index(fields=["modified"], name="service_modified_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(minimum_age__isnull=True)
@@ -303,6 +354,13 @@ class Location(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_coordinates(self):
+        """(latitude, longitude), or None: a confidential location's are never shown."""
+        if self.confidential or self.latitude is None:
+            return None
+        return (self.latitude, self.longitude)
 
     def clean(self):
         if (self.latitude is None) != (self.longitude is None):
@@ -600,3 +658,58 @@ class ServiceArea(models.Model):
             errors["extent"] = "A nationwide area names no state, county or city."
         if errors:
             raise ValidationError(errors)
+
+
+class Synonym(models.Model):
+    """An everyday word or phrase mapped to the needs and terms the directory uses.
+
+    A search for "lawyer" then also finds services filed under Legal aid.
+    """
+
+    phrase = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text="What people type, in lower case: lawyer, a place to stay, t visa.",
+    )
+    needs = models.ManyToManyField(
+        Need,
+        blank=True,
+        related_name="synonyms",
+        help_text="Services filed under these needs (or their sub-needs) match the phrase.",
+    )
+    terms = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Other words that mean the same, comma separated: attorney, legal help.",
+    )
+
+    class Meta:
+        ordering = ["phrase"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phrase=Lower("phrase")), name="synonym_phrase_lower_case"
+            )
+        ]
+
+    def __str__(self):
+        return self.phrase
+
+    def clean(self):
+        self.phrase = " ".join(self.phrase.lower().split())
+
+    @property
+    def term_list(self):
+        return [term.strip().lower() for term in self.terms.split(",") if term.strip()]
+
+
+class SearchWord(models.Model):
+    """A word the directory contains, for correcting typos in searches (PostgreSQL).
+
+    Filled by resources.search.index_services; a trigram index (migration 0003) finds
+    the known words nearest to one a caseworker mistyped.
+    """
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    def __str__(self):
+        return self.word

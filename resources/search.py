@@ -1,0 +1,320 @@
+"""The one search function behind the search page, the REST API and the HSDS profile.
+
+A query is split into clauses: words, "quoted phrases" and -excluded words. Every
+clause must match somewhere in a service (its name, organization, needs, populations,
+keywords or description). A clause that is a curated synonym ("lawyer", "a place to
+stay") also matches the needs and terms the synonym maps to.
+
+PostgreSQL matches clauses against a stored, weighted tsvector (stemmed, accents
+ignored), ranks by relevance and corrects words it has never seen by trigram
+similarity. SQLite keeps the same contract with substring matching and a simpler rank
+(name matches first), so the development server needs no database server.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import Need, Population, Service, Synonym
+
+SEARCH_CONFIG = "english_unaccent"  # created by migration 0003 on PostgreSQL
+MAX_CLAUSES = 12
+MAX_QUERY_LENGTH = 500
+TYPO_SIMILARITY = 0.4
+
+# Words too common to narrow a search. Dropping them here (rather than leaving it to
+# PostgreSQL) keeps SQLite and PostgreSQL agreeing that "the" alone is no filter.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me more most my myself no nor not of off on once only
+    or other our ours ourselves out over own same she should so some such than that the
+    their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with you
+    your yours yourself yourselves
+    """.split()  # noqa: SIM905 (a word list reads better as prose)
+)
+TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
+WORD_CHARS = re.compile(r"[^\w']+")
+
+
+@dataclass
+class Clause:
+    text: str
+    phrase: bool = False
+    negated: bool = False
+    synonym: Synonym | None = None
+    corrections: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedQuery:
+    clauses: list[Clause]
+    truncated: bool = False
+
+    def __bool__(self):
+        return bool(self.clauses)
+
+
+def _words(text):
+    """Lower-case words with punctuation (and tsquery operators) removed."""
+    return [w.strip("'_") for w in WORD_CHARS.split(text.lower()) if w.strip("'_")]
+
+
+def parse_query(query, synonyms=None):
+    """Split what a person typed into clauses; never fails, whatever the input."""
+    query = (query or "")[:MAX_QUERY_LENGTH]
+    if synonyms is None:
+        synonyms = {s.phrase: s for s in Synonym.objects.prefetch_related("needs")}
+    longest_synonym = max((len(p.split()) for p in synonyms), default=1)
+
+    clauses = []
+    run = []  # consecutive plain words, where multi-word synonyms are looked for
+
+    def flush():
+        i = 0
+        while i < len(run):
+            for size in range(min(longest_synonym, len(run) - i), 0, -1):
+                phrase = " ".join(run[i : i + size])
+                if phrase in synonyms:
+                    clauses.append(Clause(phrase, phrase=size > 1, synonym=synonyms[phrase]))
+                    i += size
+                    break
+            else:
+                if run[i] not in STOP_WORDS:
+                    clauses.append(Clause(run[i]))
+                i += 1
+        run.clear()
+
+    for quoted_neg, quoted, word_neg, word in TOKEN.findall(query):
+        if word:
+            words = _words(word)
+            if word_neg and words:
+                flush()
+                clauses.extend(Clause(w, negated=True) for w in words if w not in STOP_WORDS)
+            else:
+                run.extend(words)
+        else:
+            flush()
+            words = _words(quoted)
+            if len(words) == 1 and words[0] in synonyms and not quoted_neg:
+                clauses.append(Clause(words[0], synonym=synonyms[words[0]]))
+            elif words:
+                clauses.append(Clause(" ".join(words), phrase=True, negated=bool(quoted_neg)))
+    flush()
+    truncated = len(clauses) > MAX_CLAUSES or len(query or "") >= MAX_QUERY_LENGTH
+    return ParsedQuery(clauses[:MAX_CLAUSES], truncated=truncated)
+
+
+def search_services(queryset, query):
+    """Filter `queryset` to services matching `query` and annotate each with a `rank`.
+
+    An empty query (or one of stop words and punctuation only) filters nothing.
+    """
+    parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+    if not parsed:
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+    if connection.vendor == "postgresql":
+        return _search_postgres(queryset, parsed)
+    return _search_substring(queryset, parsed)
+
+
+# PostgreSQL
+
+
+def _tsquery(text, *, phrase=False):
+    return SearchQuery(text, search_type="phrase" if phrase else "plain", config=SEARCH_CONFIG)
+
+
+def _clause_tsquery(clause):
+    query = _tsquery(clause.text, phrase=clause.phrase)
+    for alternative in clause.corrections:
+        query |= _tsquery(alternative)
+    if clause.synonym is not None:
+        for term in clause.synonym.term_list:
+            query |= _tsquery(term, phrase=True)
+        for need in clause.synonym.needs.all():
+            query |= _tsquery(need.name)
+    return ~query if clause.negated else query
+
+
+def _correct_typos(clauses):
+    """Offer, for each plain word the directory has never seen, the most similar ones."""
+    unknown = [c for c in clauses if not (c.phrase or c.negated or c.synonym) and len(c.text) > 3]
+    if not unknown:
+        return
+    words = [c.text for c in unknown]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT typed.word, known.word
+            FROM unnest(%s::text[]) AS typed(word)
+            LEFT JOIN LATERAL (
+                SELECT w.word FROM resources_searchword w
+                WHERE w.word %% typed.word AND similarity(w.word, typed.word) >= %s
+                ORDER BY similarity(w.word, typed.word) DESC, w.word
+                LIMIT 3
+            ) known ON true
+            WHERE NOT EXISTS (SELECT 1 FROM resources_searchword s WHERE s.word = typed.word)
+            """,
+            [words, TYPO_SIMILARITY],
+        )
+        suggestions = {}
+        for typed, known in cursor.fetchall():
+            if known:
+                suggestions.setdefault(typed, []).append(known)
+    for clause in unknown:
+        clause.corrections = suggestions.get(clause.text, [])
+
+
+def _search_postgres(queryset, parsed):
+    _correct_typos(parsed.clauses)
+    combined = None
+    for clause in parsed.clauses:
+        tsquery = _clause_tsquery(clause)
+        combined = tsquery if combined is None else combined & tsquery
+    positive = [c for c in parsed.clauses if not c.negated]
+    rank = SearchRank(F("search_vector"), combined) if positive else Value(0.0)
+    return queryset.filter(search_vector=combined).annotate(
+        rank=Coalesce(rank, Value(0.0), output_field=FloatField())
+    )
+
+
+# SQLite (and any other database): substring matching, same contract
+
+
+def _term_exists(model, text):
+    return Exists(model.objects.filter(services=OuterRef("pk"), name__icontains=text))
+
+
+def _text_matches(text):
+    variants = {text}
+    if len(text) > 4 and text.endswith("s"):
+        variants.add(text[:-1])  # a crude plural: "lawyers" finds "lawyer"
+    q = Q()
+    for variant in variants:
+        q |= (
+            Q(name__icontains=variant)
+            | Q(alternate_name__icontains=variant)
+            | Q(organization__name__icontains=variant)
+            | Q(keywords__icontains=variant)
+            | Q(description__icontains=variant)
+            | _term_exists(Need, variant)
+            | _term_exists(Population, variant)
+        )
+    return q
+
+
+def _clause_q(clause):
+    q = _text_matches(clause.text)
+    if clause.synonym is not None:
+        for term in clause.synonym.term_list:
+            q |= _text_matches(term)
+        need_ids = Need.objects.descendant_ids(clause.synonym.needs.all())
+        if need_ids:
+            q |= Exists(
+                Service.needs.through.objects.filter(service=OuterRef("pk"), need__in=need_ids)
+            )
+    return ~q if clause.negated else q
+
+
+def _search_substring(queryset, parsed):
+    for clause in parsed.clauses:
+        queryset = queryset.filter(_clause_q(clause))
+    score = Value(0.0)
+    for clause in parsed.clauses:
+        if not clause.negated:
+            score += Case(
+                When(name__icontains=clause.text, then=Value(1.0)),
+                When(organization__name__icontains=clause.text, then=Value(0.4)),
+                When(keywords__icontains=clause.text, then=Value(0.4)),
+                default=Value(0.1),
+                output_field=FloatField(),
+            )
+    return queryset.annotate(rank=score)
+
+
+# Facets
+
+
+def facet_counts(queryset):
+    """How many of the services in `queryset` each need and population has (2 queries)."""
+    ids = queryset.order_by().values("pk")
+    needs = (
+        Need.objects.annotate(count=Count("services", filter=Q(services__in=ids)))
+        .filter(count__gt=0)
+        .order_by("-count", "name")
+    )
+    populations = (
+        Population.objects.annotate(count=Count("services", filter=Q(services__in=ids)))
+        .filter(count__gt=0)
+        .order_by("-count", "name")
+    )
+    return {"needs": list(needs), "populations": list(populations)}
+
+
+# Keeping the stored search vectors fresh (PostgreSQL)
+
+
+def index_services(service_ids=None):
+    """Recompute the search vector of the given services (all when None)."""
+    if connection.vendor != "postgresql":
+        return
+    where = "" if service_ids is None else "WHERE s.id = ANY(%(ids)s)"
+    params = {"config": SEARCH_CONFIG, "ids": list(service_ids or [])}
+    term_names = """
+        coalesce((
+            SELECT string_agg(concat_ws(' ', t.name, p.name, g.name), ' ')
+            FROM {through} x
+            JOIN {table} t ON t.id = x.{column}
+            LEFT JOIN {table} p ON p.id = t.parent_id
+            LEFT JOIN {table} g ON g.id = p.parent_id
+            WHERE x.service_id = s.id
+        ), '')
+    """
+    needs = term_names.format(
+        through=Service.needs.through._meta.db_table, table=Need._meta.db_table, column="need_id"
+    )
+    populations = term_names.format(
+        through=Service.populations.through._meta.db_table,
+        table=Population._meta.db_table,
+        column="population_id",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE resources_service s SET search_vector =
+                setweight(to_tsvector(%(config)s::regconfig,
+                    concat_ws(' ', s.name, s.alternate_name)), 'A')
+                || setweight(to_tsvector(%(config)s::regconfig, concat_ws(' ',
+                    (SELECT o.name FROM resources_organization o WHERE o.id = s.organization_id),
+                    s.keywords, {needs}, {populations})), 'B')
+                || setweight(to_tsvector(%(config)s::regconfig,
+                    concat_ws(' ', s.description, s.eligibility_description)), 'C')
+            {where}
+            """,
+            params,
+        )
+        # The vocabulary that typo correction chooses from: every word of the names,
+        # keywords and taxonomy terms (descriptions would add noise, not help).
+        cursor.execute(
+            f"""
+            INSERT INTO resources_searchword (word)
+            SELECT DISTINCT word FROM (
+                SELECT regexp_split_to_table(lower(unaccent(concat_ws(' ', s.name,
+                    s.alternate_name, s.keywords, {needs}, {populations},
+                    (SELECT o.name FROM resources_organization o WHERE o.id = s.organization_id)
+                ))), '[^a-z0-9]+') AS word
+                FROM resources_service s {where}
+            ) words
+            WHERE length(word) > 2
+            ON CONFLICT (word) DO NOTHING
+            """,
+            params,
+        )
