@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-FIXTURES := taxonomy directory
+FIXTURES := taxonomy directory synonyms
 
 .PHONY: run test install migrate fixtures lint format lock clean
 

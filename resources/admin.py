@@ -16,6 +16,7 @@ from .models import (
     Service,
     ServiceArea,
     ServiceAtLocation,
+    Synonym,
     check_confidential_location_reachable,
 )
 
@@ -241,3 +242,18 @@ class ServiceAreaAdmin(admin.ModelAdmin):
     search_fields = ["service__name", "state", "county", "city"]
     autocomplete_fields = ["service"]
     list_select_related = ["service"]
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "terms", "need_list"]
+    search_fields = ["phrase", "terms", "needs__name"]
+    list_filter = ["needs"]
+    autocomplete_fields = ["needs"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("needs")
+
+    @admin.display(description="needs")
+    def need_list(self, obj):
+        return ", ".join(need.name for need in obj.needs.all())

@@ -55,6 +55,8 @@ class Term(models.Model):
         default=0, help_text="Order among its siblings in menus; lower comes first."
     )
 
+    objects = TermQuerySet.as_manager()
+
     class Meta:
         abstract = True
         ordering = ["position", "name"]

@@ -263,56 +263,74 @@ def facet_counts(queryset):
 
 
 def index_services(service_ids=None):
-    """Recompute the search vector of the given services (all when None)."""
+    """Recompute the search vector of the given services (all when None).
+
+    One statement for any number of services: term names are gathered per service with
+    GROUP BY and joined, which stays fast for a full rebuild of a national directory.
+    """
     if connection.vendor != "postgresql":
         return
-    where = "" if service_ids is None else "WHERE s.id = ANY(%(ids)s)"
     params = {"config": SEARCH_CONFIG, "ids": list(service_ids or [])}
+    only = "" if service_ids is None else "WHERE x.service_id = ANY(%(ids)s)"
     term_names = """
-        coalesce((
-            SELECT string_agg(concat_ws(' ', t.name, p.name, g.name), ' ')
-            FROM {through} x
-            JOIN {table} t ON t.id = x.{column}
-            LEFT JOIN {table} p ON p.id = t.parent_id
-            LEFT JOIN {table} g ON g.id = p.parent_id
-            WHERE x.service_id = s.id
-        ), '')
+        SELECT x.service_id,
+               string_agg(concat_ws(' ', t.name, p.name, g.name), ' ' ORDER BY t.name) AS names
+        FROM {through} x
+        JOIN {table} t ON t.id = x.{column}
+        LEFT JOIN {table} p ON p.id = t.parent_id
+        LEFT JOIN {table} g ON g.id = p.parent_id
+        {only}
+        GROUP BY x.service_id
     """
-    needs = term_names.format(
-        through=Service.needs.through._meta.db_table, table=Need._meta.db_table, column="need_id"
-    )
-    populations = term_names.format(
-        through=Service.populations.through._meta.db_table,
-        table=Population._meta.db_table,
-        column="population_id",
-    )
+    documents = f"""
+        WITH needs AS ({
+        term_names.format(
+            through=Service.needs.through._meta.db_table,
+            table=Need._meta.db_table,
+            column="need_id",
+            only=only,
+        )
+    }),
+        populations AS ({
+        term_names.format(
+            through=Service.populations.through._meta.db_table,
+            table=Population._meta.db_table,
+            column="population_id",
+            only=only,
+        )
+    })
+        SELECT s.id,
+               concat_ws(' ', s.name, s.alternate_name) AS names,
+               concat_ws(' ', o.name, s.keywords, n.names, p.names) AS terms,
+               concat_ws(' ', s.description, s.eligibility_description) AS prose
+        FROM resources_service s
+        LEFT JOIN resources_organization o ON o.id = s.organization_id
+        LEFT JOIN needs n ON n.service_id = s.id
+        LEFT JOIN populations p ON p.service_id = s.id
+        {"" if service_ids is None else "WHERE s.id = ANY(%(ids)s)"}
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
+            WITH documents AS ({documents})
             UPDATE resources_service s SET search_vector =
-                setweight(to_tsvector(%(config)s::regconfig,
-                    concat_ws(' ', s.name, s.alternate_name)), 'A')
-                || setweight(to_tsvector(%(config)s::regconfig, concat_ws(' ',
-                    (SELECT o.name FROM resources_organization o WHERE o.id = s.organization_id),
-                    s.keywords, {needs}, {populations})), 'B')
-                || setweight(to_tsvector(%(config)s::regconfig,
-                    concat_ws(' ', s.description, s.eligibility_description)), 'C')
-            {where}
+                setweight(to_tsvector(%(config)s::regconfig, d.names), 'A')
+                || setweight(to_tsvector(%(config)s::regconfig, d.terms), 'B')
+                || setweight(to_tsvector(%(config)s::regconfig, d.prose), 'C')
+            FROM documents d WHERE d.id = s.id
             """,
             params,
         )
-        # The vocabulary that typo correction chooses from: every word of the names,
-        # keywords and taxonomy terms (descriptions would add noise, not help).
+        # The vocabulary typo correction chooses from: the words of names, keywords and
+        # taxonomy terms (descriptions would add noise, not help).
         cursor.execute(
             f"""
+            WITH documents AS ({documents})
             INSERT INTO resources_searchword (word)
-            SELECT DISTINCT word FROM (
-                SELECT regexp_split_to_table(lower(unaccent(concat_ws(' ', s.name,
-                    s.alternate_name, s.keywords, {needs}, {populations},
-                    (SELECT o.name FROM resources_organization o WHERE o.id = s.organization_id)
-                ))), '[^a-z0-9]+') AS word
-                FROM resources_service s {where}
-            ) words
+            SELECT DISTINCT word
+            FROM documents d,
+                 regexp_split_to_table(lower(unaccent(d.names || ' ' || d.terms)), '[^a-z0-9]+')
+                     AS word
             WHERE length(word) > 2
             ON CONFLICT (word) DO NOTHING
             """,

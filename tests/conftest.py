@@ -22,4 +22,4 @@ def shared_path(*parts):
 @pytest.fixture
 def directory_data(db):
     """The real initial directory, as `make run` loads it."""
-    call_command("loaddata", "taxonomy", "directory", verbosity=0)
+    call_command("loaddata", "taxonomy", "directory", "synonyms", verbosity=0)

@@ -1,0 +1,176 @@
+import pytest
+from django.db import connection
+
+from resources.models import Service, Synonym
+from resources.search import facet_counts, parse_query, search_services
+from tests.factories import make_need, make_organization, make_population, make_service
+
+pytestmark = pytest.mark.django_db
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="stemming, accents and typos are PostgreSQL features"
+)
+
+
+def search(query):
+    return list(
+        search_services(Service.objects.published(), query)
+        .order_by("-rank", "name")
+        .values_list("name", flat=True)
+    )
+
+
+@pytest.fixture
+def services():
+    legal = make_need(name="Legal aid", slug="legal-aid")
+    immigration = make_need(name="Immigration legal help", slug="immigration", parent=legal)
+    counseling = make_need(name="Counseling and mental health", slug="counseling")
+    housing = make_need(name="Housing and shelter", slug="housing")
+    women = make_population(name="Women", slug="women")
+    make_service(
+        name="Survivor Legal Clinic",
+        description="Lawyers help with victim status and clearing criminal records.",
+        organization=make_organization(name="Chicago Alliance"),
+        needs=[legal],
+        populations=[women],
+    )
+    make_service(
+        name="Visa Help Desk",
+        description="Applications for T visas and other immigration relief.",
+        keywords="T visa, U visa",
+        needs=[immigration],
+    )
+    make_service(
+        name="Healing Circle",
+        description="Trauma-informed counseling in small groups. A lawyer visits monthly.",
+        needs=[counseling],
+    )
+    make_service(
+        name="Safe Beds", description="Emergency shelter beds for survivors.", needs=[housing]
+    )
+    make_service(name="Café Esperanza", description="Drop-in centre with coffee and advice.")
+    make_service(
+        name="Hidden Draft Clinic", description="Lawyers", publication_state="draft", needs=[legal]
+    )
+    synonym = Synonym.objects.create(phrase="attorney", terms="lawyer")
+    synonym.needs.set([legal])
+    Synonym.objects.create(phrase="place to stay").needs.set([housing])
+    Synonym.objects.create(phrase="therapy", terms="counseling, therapist")
+
+
+def test_every_word_must_match_somewhere(services):
+    assert search("legal women") == ["Survivor Legal Clinic"]
+    assert search("legal nonexistentword") == []
+
+
+def test_a_name_match_outranks_a_description_match(services):
+    # "legal" is in the clinic's name, but only in the help desk's need.
+    assert search("legal") == ["Survivor Legal Clinic", "Visa Help Desk"]
+    assert set(search("lawyer")) == {"Survivor Legal Clinic", "Healing Circle"}
+
+
+def test_only_published_services_are_searched(services):
+    assert "Hidden Draft Clinic" not in search("lawyers")
+
+
+def test_it_matches_organization_needs_and_populations(services):
+    assert search("chicago") == ["Survivor Legal Clinic"]
+    assert search("shelter") == ["Safe Beds"]
+    assert "Survivor Legal Clinic" in search("women")
+
+
+def test_a_synonym_finds_services_filed_under_its_need_and_sub_needs(services):
+    assert set(search("attorney")) >= {"Survivor Legal Clinic", "Visa Help Desk"}
+    assert search("a place to stay") == ["Safe Beds"]
+    assert search("therapy") == ["Healing Circle"]
+
+
+def test_a_quoted_phrase_must_match_as_a_phrase(services):
+    assert search('"criminal records"') == ["Survivor Legal Clinic"]
+    assert search('"records criminal"') == []
+
+
+def test_a_minus_word_excludes(services):
+    assert "Healing Circle" not in search("lawyer -counseling")
+    assert "Survivor Legal Clinic" in search("lawyer -counseling")
+
+
+def test_keywords_are_searched(services):
+    assert search("T-visa") == ["Visa Help Desk"]
+
+
+@postgres_only
+def test_it_stems_words(services):
+    assert "Survivor Legal Clinic" in search("lawyering")
+    assert "Healing Circle" in search("counselling")
+
+
+@postgres_only
+def test_it_ignores_accents(services):
+    assert search("cafe") == ["Café Esperanza"]
+    assert search("Ésperanza") == ["Café Esperanza"]
+
+
+@postgres_only
+def test_it_tolerates_typos_in_words_it_has_never_seen(services):
+    assert "Survivor Legal Clinic" in search("leagal")
+    assert "Healing Circle" in search("counceling")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "the and of",
+        "!!! ??? ...",
+        "-",
+        '"unbalanced quote',
+        'legal "',
+        "legal & women | ! :* <-> (",
+        "' OR 1=1; DROP TABLE resources_service; --",
+        "<script>alert(1)</script>",
+        "word " * 1000,
+        "x" * 10_000,
+        "-the",
+        '""',
+        "\x00 null byte",
+    ],
+)
+def test_odd_queries_give_a_result_or_nothing_never_an_error(services, query):
+    results = search(query)
+    assert isinstance(results, list)
+    assert Service.objects.count() == 6  # nothing touched
+
+
+def test_stop_words_and_punctuation_alone_filter_nothing(services):
+    assert len(search("the and of")) == 5
+    assert len(search("!!! ???")) == 5
+
+
+def test_operators_typed_by_a_user_are_words_not_syntax(services):
+    assert search("legal & women") == ["Survivor Legal Clinic"]
+
+
+def test_a_very_long_query_is_shortened_and_said_so():
+    parsed = parse_query(" ".join(f"word{i}" for i in range(1000)))
+    assert parsed.truncated
+    assert len(parsed.clauses) == 12
+
+
+def test_parse_query_recognises_multi_word_synonyms_and_negation():
+    synonym = Synonym(phrase="t visa")
+    parsed = parse_query('need a T-visa -fee "safe house"', synonyms={"t visa": synonym})
+    assert [(c.text, c.negated, c.synonym is not None) for c in parsed.clauses] == [
+        ("need", False, False),
+        ("t visa", False, True),
+        ("fee", True, False),
+        ("safe house", False, False),
+    ]
+
+
+def test_facet_counts_count_the_current_results(services, django_assert_max_num_queries):
+    queryset = search_services(Service.objects.published(), "lawyer")
+    with django_assert_max_num_queries(2):
+        facets = facet_counts(queryset)
+    counts = {need.slug: need.count for need in facets["needs"]}
+    assert counts == {"legal-aid": 1, "counseling": 1}
+    assert {p.slug: p.count for p in facets["populations"]} == {"women": 1}
