@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FIXTURES := taxonomy directory synonyms
 
-.PHONY: run test install migrate fixtures lint format lock clean
+.PHONY: run test install migrate fixtures lint format lock clean bench
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ fixtures: migrate
 run: fixtures
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+# axe-core (the browser tests' accessibility checker) comes from npm when npm is here;
+# without it, or without Chromium, the browser tests skip and say why.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+test: install $(if $(shell command -v npm),node_modules/.package-lock.json)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -47,3 +52,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+
+# Search latency at 10,000 and 100,000 made-up services on PostgreSQL (scratch database
+# directory_bench), served by gunicorn on loopback; writes bench/results.json.
+bench: install
+	$(BIN)/python bench/bench.py
