@@ -1,0 +1,177 @@
+"""How a service's hours, places and phones read on the public pages and the printed list.
+
+Everything here works on what Service.objects.for_display() has already loaded, so a page
+of results costs no extra queries.
+"""
+
+import datetime
+
+from django import template
+from django.conf import settings
+from django.template.defaultfilters import time as format_time
+from django.utils import timezone
+
+from resources.models import Address, Location, Phone
+
+register = template.Library()
+
+# Where Quick exit goes: a page that anyone might have open, telling nothing about this site.
+STALE_AFTER = datetime.timedelta(days=365)
+
+
+def _span(schedule):
+    opens = format_time(schedule.opens_at, "g:i a")
+    closes = format_time(schedule.closes_at, "g:i a")
+    return f"{opens}–{closes}"
+
+
+@register.filter
+def all_schedules(service):
+    """The service's own hours and those of its locations."""
+    schedules = list(service.schedules.all())
+    for service_at_location in service.service_at_locations.all():
+        schedules.extend(service_at_location.location.schedules.all())
+    return schedules
+
+
+@register.filter
+def todays_hours(service):
+    """'Open 24/7', 'Today 9:00 a.m.–5:00 p.m.', 'Closed today', a curator's note, or ''."""
+    schedules = all_schedules(service)
+    if any(s.open_24_7 for s in schedules):
+        return "Open 24/7"
+    today = timezone.localdate().isoweekday()
+    spans = [_span(s) for s in schedules if s.weekday == today]
+    if spans:
+        return "Today " + ", ".join(spans)
+    if any(s.weekday for s in schedules):
+        return "Closed today"
+    notes = [s.notes for s in schedules if s.notes]
+    return notes[0] if notes else ""
+
+
+@register.filter
+def weekly_hours(schedules):
+    """One line per schedule row, in weekday order, with its note."""
+    lines = []
+    in_order = sorted(schedules, key=lambda s: (s.weekday or 0, s.opens_at or datetime.time()))
+    for schedule in in_order:
+        if schedule.open_24_7:
+            line = "Open 24/7"
+        elif schedule.weekday:
+            line = f"{schedule.get_weekday_display()} {_span(schedule)}"
+        else:
+            line = ""
+        if schedule.notes:
+            line = f"{line} ({schedule.notes})" if line else schedule.notes
+        lines.append(line)
+    return lines
+
+
+@register.filter
+def place_summary(service):
+    """Where it is offered, in short: ['Nationwide'], ['Chicago, IL', 'Online or by phone']."""
+    places = [str(area) for area in service.service_areas.all()]
+    for service_at_location in service.service_at_locations.all():
+        location = service_at_location.location
+        if location.confidential:
+            places.append("Confidential location")
+        elif location.location_type == Location.Type.VIRTUAL:
+            places.append("Online or by phone")
+        else:
+            places.extend(f"{a.city}, {a.state_province}" for a in public_addresses(location))
+    return list(dict.fromkeys(places))
+
+
+@register.filter
+def where_lines(service):
+    """Full public addresses and the areas served, for the printed and copied list."""
+    lines = []
+    for service_at_location in service.service_at_locations.all():
+        location = service_at_location.location
+        addresses = public_addresses(location)
+        if location.confidential:
+            lines.append("Address withheld for safety: contact the service first")
+        elif addresses:
+            lines.extend(_address_line(address) for address in addresses)
+        elif location.location_type == Location.Type.VIRTUAL:
+            lines.append("Online or by phone")
+    lines.extend(f"Serves: {area}" for area in service.service_areas.all())
+    return list(dict.fromkeys(lines))
+
+
+def _address_line(address):
+    street = ", ".join(part for part in (address.address_1, address.address_2) if part)
+    line = f"{street}, {address.city}, {address.state_province} {address.postal_code}"
+    return f"Mail: {line}" if address.address_type == Address.Type.POSTAL else line
+
+
+@register.filter
+def public_addresses(location):
+    # for_display() never loads a confidential location's addresses; this is the second lock.
+    if location.confidential:
+        return []
+    return list(location.addresses.all())
+
+
+@register.filter
+def contact_phones(service):
+    """The service's own phones, then its locations' phones, each number once."""
+    phones = list(service.phones.all())
+    for service_at_location in service.service_at_locations.all():
+        phones.extend(service_at_location.location.phones.all())
+    seen, unique = set(), []
+    for phone in phones:
+        key = (phone.number, phone.extension, phone.type)
+        if key not in seen:
+            seen.add(key)
+            unique.append(phone)
+    return unique
+
+
+@register.filter
+def website(service):
+    """The service's own web page, else its organization's."""
+    if service.url:
+        return service.url
+    return service.organization.website if service.organization else ""
+
+
+@register.filter
+def phone_href(phone):
+    """tel: for calls; sms: for a text line, so a tap opens a new message."""
+    if phone.type == Phone.Type.TEXT:
+        return "sms:" + phone.tel_uri.removeprefix("tel:")
+    return phone.tel_uri
+
+
+@register.filter
+def phone_verb(phone):
+    return {Phone.Type.TEXT: "Text", Phone.Type.FAX: "Fax", Phone.Type.VIDEO: "Video call"}.get(
+        phone.type, "Call"
+    )
+
+
+@register.filter
+def is_stale(day):
+    return day is not None and timezone.localdate() - day > STALE_AFTER
+
+
+@register.filter
+def on_list(service, ids):
+    return str(service.pk) in ids
+
+
+@register.simple_tag(takes_context=True)
+def referral_count(context):
+    request = context.get("request")
+    if request is None or not hasattr(request, "session"):
+        return 0
+    from resources.referrals import service_ids  # referrals builds its text with this module
+
+    return len(service_ids(request.session))
+
+
+@register.simple_tag
+def quick_exit_url():
+    return settings.QUICK_EXIT_URL

@@ -1,0 +1,202 @@
+from django.contrib import messages
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import referrals
+from .filters import ServiceFilter
+from .models import Language, Need, Organization, Population, Service
+from .search import facet_counts
+
+PAGE_SIZE = 20
+
+
+def search(request):
+    filterset = ServiceFilter(request.GET, queryset=Service.objects.published().for_display())
+    page = page_notice = None
+    facets = {"needs": [], "populations": []}
+    # An invalid filter shows its error and no results: quietly dropping it would list
+    # services the caseworker did not ask for.
+    valid = filterset.is_valid()
+    if valid:
+        results = filterset.qs
+        page, page_notice = _get_page(Paginator(results, PAGE_SIZE), request.GET.get("page"))
+        facets = facet_counts(results)
+    form = filterset.form
+    context = {
+        "filterset": filterset,
+        "form": form,
+        "page": page,
+        "page_notice": page_notice,
+        "need_options": _term_tree(Need.objects.all(), form["need"].value(), facets["needs"]),
+        "population_options": _term_tree(
+            Population.objects.all(), form["population"].value(), facets["populations"]
+        ),
+        "languages": Language.objects.all(),
+        "chosen_languages": form["language"].value() or [],
+        "ordering": filterset.ordering_key if valid else form["ordering"].value(),
+        "filters_chosen": _count_filters(request.GET),
+        "referral_ids": referrals.service_ids(request.session),
+    }
+    return render(request, "resources/search.html", context, status=200 if valid else 400)
+
+
+def _get_page(paginator, number):
+    """The requested page, or the nearest one and a sentence saying why."""
+    if number in (None, ""):
+        return paginator.page(1), None
+    try:
+        return paginator.page(number), None
+    except PageNotAnInteger:
+        return paginator.page(1), "That page number was not understood, so this is the first page."
+    except EmptyPage:
+        if paginator.count == 0:
+            return paginator.page(1), None
+        if int(number) < 1:
+            return paginator.page(1), "Pages start at 1, so this is the first page."
+        last = paginator.num_pages
+        pages = "1 page" if last == 1 else f"{last} pages"
+        return paginator.page(last), f"There are only {pages} of results, so this is the last."
+
+
+def _count_filters(params):
+    """How many filters are chosen (the keywords, page and sort order are not filters)."""
+    return sum(
+        1
+        for key, values in params.lists()
+        if key not in {"q", "page", "ordering"}
+        for value in values
+        if value
+    )
+
+
+def _term_tree(terms, chosen, counts):
+    """Nested checkbox options for a taxonomy: [{term, checked, count, children}, ...]."""
+    chosen = set(chosen or [])
+    count_by_pk = {term.pk: term.count for term in counts}
+    nodes = {
+        term.pk: {
+            "term": term,
+            "checked": term.slug in chosen,
+            "count": count_by_pk.get(term.pk, 0),
+            "children": [],
+        }
+        for term in terms
+    }
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node["term"].parent_id)
+        (parent["children"] if parent else roots).append(node)
+    return roots
+
+
+def service_detail(request, slug):
+    service = get_object_or_404(Service.objects.published().for_display(), slug=slug)
+    return render(
+        request,
+        "resources/service_detail.html",
+        {"service": service, "referral_ids": referrals.service_ids(request.session)},
+    )
+
+
+def organization_detail(request, slug):
+    organization = get_object_or_404(Organization, slug=slug)
+    services = list(Service.objects.published().for_display().filter(organization=organization))
+    # An organization with nothing published is not yet part of the public directory.
+    if not services:
+        raise Http404("No published services")
+    return render(
+        request,
+        "resources/organization_detail.html",
+        {
+            "organization": organization,
+            "phones": organization.phones.all(),
+            "services": services,
+            "referral_ids": referrals.service_ids(request.session),
+        },
+    )
+
+
+def referral_list(request):
+    services = referrals.services(request.session)
+    context = {
+        "services": services,
+        "list_text": _referral_text(services),
+        "today": timezone.localdate(),
+    }
+    return render(request, "resources/referral_list.html", context)
+
+
+def referral_list_text(request):
+    response = HttpResponse(
+        _referral_text(referrals.services(request.session)),
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="services.txt"'
+    return response
+
+
+def _referral_text(services):
+    return referrals.as_text(services, today=timezone.localdate())
+
+
+@require_POST
+def referral_add(request):
+    form = referrals.AddForm(request.POST)
+    if not form.is_valid():
+        return _referral_error(request, "That service could not be added to the list.")
+    service = form.cleaned_data["service"]
+    if referrals.add(request.session, service):
+        messages.success(request, f"Added {service.name} to your list.")
+    else:
+        messages.error(
+            request,
+            f"Your list holds up to {referrals.MAX_SERVICES} services. "
+            "Remove one before adding another.",
+        )
+    return _redirect_back(request)
+
+
+@require_POST
+def referral_remove(request):
+    form = referrals.RemoveForm(request.POST)
+    if not form.is_valid():
+        return _referral_error(request, "That service could not be removed from the list.")
+    referrals.remove(request.session, form.cleaned_data["service"])
+    messages.success(request, "Removed from your list.")
+    return _redirect_back(request)
+
+
+@require_POST
+def referral_clear(request):
+    referrals.clear(request.session)
+    messages.success(request, "Your list is now empty.")
+    return _redirect_back(request)
+
+
+def _referral_error(request, message):
+    services = referrals.services(request.session)
+    return render(
+        request,
+        "resources/referral_list.html",
+        {"services": services, "list_text": _referral_text(services), "error": message},
+        status=400,
+    )
+
+
+def _redirect_back(request):
+    """To the page the button was on, if it is on this site; to the list otherwise."""
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("resources:referral_list")
+    return HttpResponseRedirect(next_url)
+
+
+def safety(request):
+    return render(request, "resources/safety.html")
