@@ -57,6 +57,20 @@ class AddressInline(admin.StackedInline):
     extra = 0
 
 
+class OrganizationLocationInline(admin.TabularInline):
+    """The organization's locations at a glance; each is edited on its own page, where
+    its address, phones and hours are (and where a confidential one is checked)."""
+
+    model = Location
+    fields = ["name", "location_type", "confidential"]
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class LocationPhoneFormSet(BaseInlineFormSet):
     """Checks, with the phones as submitted, that a confidential location stays reachable."""
 
@@ -112,7 +126,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "website", "email", "modified"]
     search_fields = ["name", "alternate_name", "description"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [PhoneInline]
+    inlines = [PhoneInline, OrganizationLocationInline]
 
 
 @admin.register(Service)

@@ -1,6 +1,8 @@
 """The one FilterSet behind the search page and the REST API's services list."""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -50,6 +52,28 @@ def _public_address_exists(**lookups):
 
 def _area_exists(**lookups):
     return Exists(ServiceArea.objects.filter(service=OuterRef("pk"), **lookups))
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (also 1/0, on/off); anything else is an error, never a silent "no filter"."""
+
+    widget = forms.TextInput
+    VALUES = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise ValidationError("Use true or false.", code="invalid") from None
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
@@ -105,11 +129,9 @@ class ServiceFilter(django_filters.FilterSet):
         label="ZIP code",
         validators=[RegexValidator(r"^\d{5}$", "Use a five-digit ZIP code.")],
     )
-    nationwide = django_filters.BooleanFilter(
-        method="filter_nationwide", label="Nationwide services only"
-    )
-    open_now = django_filters.BooleanFilter(method="filter_open_now", label="Open now")
-    is_24_7 = django_filters.BooleanFilter(method="filter_is_24_7", label="Open 24/7")
+    nationwide = StrictBooleanFilter(method="filter_nationwide", label="Nationwide services only")
+    open_now = StrictBooleanFilter(method="filter_open_now", label="Open now")
+    is_24_7 = StrictBooleanFilter(method="filter_is_24_7", label="Open 24/7")
     organization = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.all(), to_field_name="slug", label="Organization"
     )

@@ -159,7 +159,10 @@ class ServiceQuerySet(models.QuerySet):
             "location__addresses", queryset=Address.objects.filter(location__confidential=False)
         )
         locations = ServiceAtLocation.objects.select_related("location").prefetch_related(
-            public_addresses, "location__phones", "location__schedules", "location__languages"
+            public_addresses,
+            "location__phones__languages",
+            "location__schedules",
+            "location__languages",
         )
         return self.select_related("organization").prefetch_related(
             "needs",
@@ -543,7 +546,11 @@ class Schedule(models.Model):
     )
 
     class Meta:
-        ordering = ["weekday", "opens_at"]
+        # Hour-less rows (24/7, notes) first, alike on SQLite and PostgreSQL.
+        ordering = [
+            models.F("weekday").asc(nulls_first=True),
+            models.F("opens_at").asc(nulls_first=True),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(opens_at__isnull=True)

@@ -246,17 +246,18 @@ def _search_substring(queryset, parsed):
 def facet_counts(queryset):
     """How many of the services in `queryset` each need and population has (2 queries)."""
     ids = queryset.order_by().values("pk")
-    needs = (
-        Need.objects.annotate(count=Count("services", filter=Q(services__in=ids)))
-        .filter(count__gt=0)
-        .order_by("-count", "name")
-    )
-    populations = (
-        Population.objects.annotate(count=Count("services", filter=Q(services__in=ids)))
-        .filter(count__gt=0)
-        .order_by("-count", "name")
-    )
-    return {"needs": list(needs), "populations": list(populations)}
+    return {
+        "needs": list(
+            Need.objects.filter(services__in=ids)
+            .annotate(count=Count("services"))
+            .order_by("-count", "name")
+        ),
+        "populations": list(
+            Population.objects.filter(services__in=ids)
+            .annotate(count=Count("services"))
+            .order_by("-count", "name")
+        ),
+    }
 
 
 # Keeping the stored search vectors fresh (PostgreSQL)

@@ -10,8 +10,8 @@ from django.utils import timezone
 from resources.models import (
     Address,
     PublicationState,
-    Service,
     Schedule,
+    Service,
     ServiceArea,
     ServiceAtLocation,
 )

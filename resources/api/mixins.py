@@ -1,0 +1,44 @@
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from rest_framework.exceptions import NotFound, ValidationError
+
+# Short enough that a curator's correction reaches partners within a minute.
+MAX_AGE = 60
+
+
+class ConditionalGetMixin:
+    # Lets partners poll cheaply: a short public cache lifetime, and an ETag over the body,
+    # so asking again about an unchanged resource costs a 304 and no download. Only
+    # successful answers are cacheable; errors and throttled requests are not.
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        response.render()
+        patch_cache_control(response, public=True, max_age=MAX_AGE)
+        set_response_etag(response)
+        return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+class NoNullCharactersMixin:
+    # PostgreSQL cannot compare text holding a NUL character (it raises, and the client
+    # would get a 500): such a parameter is refused and such an id or slug not found, before
+    # any query runs.
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        refused = {
+            name: ["Null characters are not allowed."]
+            for name, values in request.query_params.lists()
+            if any("\x00" in value for value in values)
+        }
+        if refused:
+            raise ValidationError(refused)
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound()
+
+
+# What every partner-facing view shares. (Comments, not docstrings: a view's docstring
+# becomes its description in the API documentation.)
+class PartnerAPIMixin(NoNullCharactersMixin, ConditionalGetMixin):
+    pass

@@ -1,0 +1,90 @@
+import uritemplate
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from .mixins import MAX_AGE
+from .serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer
+
+NOT_MODIFIED = OpenApiResponse(
+    description="Not modified: the ETag sent in If-None-Match still matches. No body."
+)
+BAD_REQUEST = OpenApiResponse(
+    VALIDATION_ERROR_SCHEMA,
+    description="A query parameter was rejected; the body names each one and why.",
+)
+LIST_NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="The page asked for is beyond the last page."
+)
+DETAIL_NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="Nothing published has this id (or it is not a valid id)."
+)
+METHOD_NOT_ALLOWED = OpenApiResponse(
+    ErrorSerializer,
+    description="The API is read-only: POST, PUT, PATCH and DELETE are refused.",
+)
+THROTTLED = OpenApiResponse(
+    ErrorSerializer,
+    description="Too many requests from this client; wait the seconds Retry-After gives.",
+)
+
+CACHE_HEADERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="An ETag from an earlier answer: when nothing changed, the answer is 304.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        required=True,
+        description="Changes whenever the body changes.",
+    ),
+    OpenApiParameter(
+        "Cache-Control",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        required=True,
+        description=f"public, max-age={MAX_AGE}",
+    ),
+    OpenApiParameter(
+        "Retry-After",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        response=[429],
+        required=True,
+        description="Seconds to wait before asking again.",
+    ),
+]
+
+
+class PartnerAutoSchema(AutoSchema):
+    """Describes on every operation the answers a partner may get besides the data:
+    304 for a conditional request, 400 for a bad parameter, 404, 405 and 429."""
+
+    def get_override_parameters(self):
+        return [*super().get_override_parameters(), *CACHE_HEADERS]
+
+    def get_response_serializers(self):
+        described = super().get_response_serializers()
+        is_list = self._is_list_view(described)
+        if not isinstance(described, dict):
+            described = {200: described}
+        errors = {304: NOT_MODIFIED, 405: METHOD_NOT_ALLOWED, 429: THROTTLED}
+        if is_list:
+            errors[404] = LIST_NOT_FOUND
+        elif uritemplate.variables(self.path):
+            errors[404] = DETAIL_NOT_FOUND
+        if is_list or self._takes_query_parameters():
+            errors[400] = BAD_REQUEST
+        return {**described, **{code: r for code, r in errors.items() if code not in described}}
+
+    def _takes_query_parameters(self):
+        return any(
+            isinstance(p, OpenApiParameter) and p.location == OpenApiParameter.QUERY
+            for p in self.get_override_parameters()
+        )

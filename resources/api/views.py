@@ -1,0 +1,153 @@
+from django.db.models import OuterRef, Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from resources.filters import ServiceFilter
+from resources.models import Language, Need, Organization, Population, Service, ServiceAtLocation
+
+from . import serializers
+from .mixins import PartnerAPIMixin
+from .pagination import PagePagination
+from .querysets import has_published_service, public_locations, published_services
+
+
+class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
+    pagination_class = PagePagination
+    # Any character but a slash, so that a malformed id or slug is a JSON 404 from the view
+    # rather than an HTML one from the URL resolver.
+    lookup_value_regex = "[^/]+"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "need",
+                OpenApiTypes.STR,
+                many=True,
+                description="A need's slug (see /api/v1/needs/); its sub-needs are included. "
+                "Repeat to match any of several.",
+            ),
+            OpenApiParameter(
+                "population",
+                OpenApiTypes.STR,
+                many=True,
+                description="A population's slug (see /api/v1/populations/). "
+                "Repeat to match any of several.",
+            ),
+            OpenApiParameter(
+                "language",
+                OpenApiTypes.STR,
+                many=True,
+                description="A language code (see /api/v1/languages/). Repeat for any of several.",
+            ),
+            OpenApiParameter(
+                "organization", OpenApiTypes.STR, description="An organization's slug."
+            ),
+            OpenApiParameter(
+                "state",
+                OpenApiTypes.STR,
+                pattern=r"^[A-Za-z]{2}$",
+                description="Two-letter state code. Includes services that serve the whole "
+                "country.",
+            ),
+            OpenApiParameter(
+                "postal_code",
+                OpenApiTypes.STR,
+                pattern=r"^\d{5}$",
+                description="Five-digit ZIP code of a service's (non-confidential) address.",
+            ),
+        ]
+    )
+)
+class ServiceViewSet(PartnerViewSet):
+    """Published services. The list takes the search page's filters; `q` searches words,
+    "quoted phrases" and -excluded words, and orders by relevance."""
+
+    serializer_class = serializers.ServiceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ServiceFilter
+
+    def get_queryset(self):
+        return published_services()
+
+    def filter_queryset(self, queryset):
+        # The search filters choose which services are listed; one service is found by
+        # its id alone.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class OrganizationViewSet(PartnerViewSet):
+    """Organizations with at least one published service."""
+
+    serializer_class = serializers.OrganizationSerializer
+
+    def get_queryset(self):
+        return (
+            Organization.objects.filter(has_published_service(organization=OuterRef("pk")))
+            .prefetch_related(
+                "phones__languages",
+                Prefetch(
+                    "services",
+                    queryset=Service.objects.published().order_by("name", "pk"),
+                    to_attr="published_services",
+                ),
+            )
+            .order_by("name", "pk")
+        )
+
+
+class LocationViewSet(PartnerViewSet):
+    """Locations where a published service is offered. A confidential location (a shelter)
+    shows how to make contact, never its address or coordinates."""
+
+    serializer_class = serializers.LocationWithServicesSerializer
+
+    def get_queryset(self):
+        published_links = ServiceAtLocation.objects.filter(
+            service__in=Service.objects.published()
+        ).select_related("service")
+        return public_locations().prefetch_related(
+            Prefetch(
+                "service_at_locations",
+                queryset=published_links.order_by("service__name", "pk"),
+                to_attr="published_links",
+            )
+        )
+
+
+class NeedViewSet(PartnerViewSet):
+    """The needs taxonomy. Each need names its parent and children by slug, the values the
+    services list's `need` filter takes."""
+
+    serializer_class = serializers.NeedSerializer
+    lookup_field = "slug"
+    queryset = (
+        Need.objects.select_related("parent")
+        .prefetch_related("children")
+        .order_by("position", "name", "pk")
+    )
+
+
+class PopulationViewSet(PartnerViewSet):
+    """The populations taxonomy: the groups of people services are meant for."""
+
+    serializer_class = serializers.PopulationSerializer
+    lookup_field = "slug"
+    queryset = (
+        Population.objects.select_related("parent")
+        .prefetch_related("children")
+        .order_by("position", "name", "pk")
+    )
+
+
+class LanguageViewSet(PartnerViewSet):
+    """The languages services are offered in, by ISO 639 code."""
+
+    serializer_class = serializers.LanguageSerializer
+    lookup_field = "code"
+    queryset = Language.objects.order_by("name", "code")
