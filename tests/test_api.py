@@ -778,3 +778,23 @@ def test_an_unknown_api_address_answers_json_404(client):
     response = client.get("/api/v1/no-such-endpoint/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+def test_facets_count_each_need_and_population_under_the_current_filters(
+    client, directory_data, django_assert_max_num_queries
+):
+    # 6 for the throttle in the database cache, 3 for synonyms and the need tree, 3 here.
+    with django_assert_max_num_queries(12):
+        response = client.get("/api/v1/services/facets/", {"q": "lawyer"})
+    assert response.status_code == 200
+    body = response.json()
+    needs = {facet["slug"]: facet["count"] for facet in body["needs"]}
+    assert body["count"] == 2
+    assert needs["legal-aid"] == 2
+    assert {"slug", "name", "count"} == set(body["populations"][0])
+
+
+def test_facets_refuse_a_bad_filter_like_the_list(client, directory_data):
+    response = client.get("/api/v1/services/facets/", {"need": "no-such-need"})
+    assert response.status_code == 400
+    assert "need" in response.json()

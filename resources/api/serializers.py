@@ -295,3 +295,15 @@ class LocationWithServicesSerializer(LocationSerializer):
     def get_services(self, location):
         services = [link.service for link in location.published_links]
         return ServiceSummarySerializer(services, many=True).data
+
+
+class FacetSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text="Services under the current filters with this term.")
+
+
+class FacetsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Services under the current filters.")
+    needs = FacetSerializer(many=True)
+    populations = FacetSerializer(many=True)

@@ -3,9 +3,12 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from resources.filters import ServiceFilter
 from resources.models import Language, Need, Organization, Population, Service, ServiceAtLocation
+from resources.search import facet_counts
 
 from . import serializers
 from .mixins import PartnerAPIMixin
@@ -74,11 +77,21 @@ class ServiceViewSet(PartnerViewSet):
         return published_services()
 
     def filter_queryset(self, queryset):
-        # The search filters choose which services are listed; one service is found by
-        # its id alone.
-        if self.action != "list":
+        # The search filters choose which services are listed (or counted); one service is
+        # found by its id alone.
+        if self.action not in ("list", "facets"):
             return queryset
         return super().filter_queryset(queryset)
+
+    @extend_schema(responses=serializers.FacetsSerializer, filters=True)
+    @action(detail=False, pagination_class=None)
+    def facets(self, request):
+        """How many services under the same filters as the list each need and population
+        has: for showing counts beside a search's filters."""
+        services = self.filter_queryset(Service.objects.published())
+        facets = facet_counts(services)
+        data = {"count": services.count(), **facets}
+        return Response(serializers.FacetsSerializer(data).data)
 
 
 class OrganizationViewSet(PartnerViewSet):
