@@ -298,6 +298,11 @@ class Service(models.Model):
     def get_absolute_url(self):
         return reverse("resources:service", kwargs={"slug": self.slug})
 
+    @property
+    def locations(self):
+        """Where the service is offered (through the prefetched service_at_locations)."""
+        return [link.location for link in self.service_at_locations.all()]
+
     def clean(self):
         errors = {}
         if (
@@ -359,6 +364,15 @@ class Location(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_addresses(self):
+        """Its addresses, or none at all for a confidential location.
+
+        for_display() never even loads a confidential location's addresses; this is the
+        second lock, for any queryset without that prefetch.
+        """
+        return [] if self.confidential else list(self.addresses.all())
 
     @property
     def public_coordinates(self):

@@ -54,12 +54,6 @@ class LocalTimeField(serializers.TimeField):
     would promise a UTC offset, which opening hours do not have.)"""
 
 
-def public_addresses(location):
-    # for_display() never loads a confidential location's addresses; checking again here
-    # keeps a queryset without that prefetch from leaking one.
-    return [] if location.confidential else location.addresses.all()
-
-
 # Errors, as the documentation describes them
 
 
@@ -167,7 +161,7 @@ class AddressSerializer(serializers.ModelSerializer):
 
 
 class LocationSerializer(serializers.ModelSerializer):
-    addresses = serializers.SerializerMethodField()
+    addresses = AddressSerializer(source="public_addresses", many=True, read_only=True)
     url = OptionalURLField()
     latitude = PublicCoordinateField(0, read_only=True, allow_null=True)
     longitude = PublicCoordinateField(1, read_only=True, allow_null=True)
@@ -193,10 +187,6 @@ class LocationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(AddressSerializer(many=True))
-    def get_addresses(self, location):
-        return AddressSerializer(public_addresses(location), many=True).data
-
 
 # Services
 
@@ -211,7 +201,7 @@ class ServiceSerializer(serializers.ModelSerializer):
     phones = PhoneSerializer(many=True, read_only=True)
     schedules = ScheduleSerializer(many=True, read_only=True)
     service_areas = ServiceAreaSerializer(many=True, read_only=True)
-    locations = serializers.SerializerMethodField()
+    locations = LocationSerializer(many=True, read_only=True)
 
     class Meta:
         model = Service
@@ -242,11 +232,6 @@ class ServiceSerializer(serializers.ModelSerializer):
             "modified",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(LocationSerializer(many=True))
-    def get_locations(self, service):
-        locations = [link.location for link in service.service_at_locations.all()]
-        return LocationSerializer(locations, many=True, context=self.context).data
 
 
 # Organizations and locations as endpoints of their own

@@ -7,7 +7,7 @@ that is empty is left out of the answer, while a required one is always sent.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from resources.api.serializers import PublicCoordinateField, public_addresses
+from resources.api.serializers import PublicCoordinateField
 from resources.models import Address, Location, Phone, Service
 
 from .taxonomies import derived_id, taxonomy_of
@@ -237,7 +237,7 @@ class HsdsLocationSerializer(HsdsLocationListSerializer):
     """A location with its records. A confidential location has no address here."""
 
     languages = serializers.SerializerMethodField()
-    addresses = serializers.SerializerMethodField()
+    addresses = HsdsAddressSerializer(source="public_addresses", many=True)
     phones = HsdsPhoneSerializer(many=True)
     schedules = HsdsScheduleSerializer(many=True)
 
@@ -246,10 +246,6 @@ class HsdsLocationSerializer(HsdsLocationListSerializer):
         return language_links(
             location.languages.all(), link_field="location_id", link_id=location.pk
         )
-
-    @extend_schema_field(HsdsAddressSerializer(many=True))
-    def get_addresses(self, location):
-        return HsdsAddressSerializer(public_addresses(location), many=True).data
 
 
 # Organizations and services

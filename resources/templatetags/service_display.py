@@ -79,7 +79,7 @@ def place_summary(service):
         elif location.location_type == Location.Type.VIRTUAL:
             places.append("Online or by phone")
         else:
-            places.extend(f"{a.city}, {a.state_province}" for a in public_addresses(location))
+            places.extend(f"{a.city}, {a.state_province}" for a in location.public_addresses)
     return list(dict.fromkeys(places))
 
 
@@ -89,7 +89,7 @@ def where_lines(service):
     lines = []
     for service_at_location in service.service_at_locations.all():
         location = service_at_location.location
-        addresses = public_addresses(location)
+        addresses = location.public_addresses
         if location.confidential:
             lines.append("Address withheld for safety: contact the service first")
         elif addresses:
@@ -104,14 +104,6 @@ def _address_line(address):
     street = ", ".join(part for part in (address.address_1, address.address_2) if part)
     line = f"{street}, {address.city}, {address.state_province} {address.postal_code}"
     return f"Mail: {line}" if address.address_type == Address.Type.POSTAL else line
-
-
-@register.filter
-def public_addresses(location):
-    # for_display() never loads a confidential location's addresses; this is the second lock.
-    if location.confidential:
-        return []
-    return list(location.addresses.all())
 
 
 @register.filter
