@@ -35,23 +35,37 @@ ORDERING_CHOICES = [
 ]
 
 
-def _public_address_exists(**lookups):
-    """A non-confidential location of the service has an address matching `lookups`.
+# Place and hours filters test membership in a set of service ids (`pk IN (...)`), which
+# PostgreSQL computes once and hashes: OR-ing several of them stays one pass over the
+# services, where OR-ed correlated EXISTS would run a subquery per service.
+
+
+def _with_public_address(**lookups):
+    """Services with a non-confidential location whose address matches `lookups`.
 
     Confidential locations never answer place filters: searching ZIP code after ZIP
     code must not reveal where a shelter is.
     """
-    return Exists(
-        Address.objects.filter(
-            location__service_at_locations__service=OuterRef("pk"),
+    return Q(
+        pk__in=Address.objects.filter(
             location__confidential=False,
+            location__service_at_locations__service__isnull=False,
             **lookups,
-        )
+        ).values("location__service_at_locations__service")
     )
 
 
-def _area_exists(**lookups):
-    return Exists(ServiceArea.objects.filter(service=OuterRef("pk"), **lookups))
+def _with_area(**lookups):
+    return Q(pk__in=ServiceArea.objects.filter(**lookups).values("service"))
+
+
+def _with_schedule(**lookups):
+    """Services with a matching schedule of their own or at one of their locations."""
+    own = Schedule.objects.filter(service__isnull=False, **lookups).values("service")
+    at_locations = Schedule.objects.filter(
+        location__service_at_locations__service__isnull=False, **lookups
+    ).values("location__service_at_locations__service")
+    return Q(pk__in=own) | Q(pk__in=at_locations)
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -159,46 +173,35 @@ class ServiceFilter(django_filters.FilterSet):
     def filter_state(self, queryset, name, value):
         state = value.upper()
         return queryset.filter(
-            _area_exists(extent=ServiceArea.Extent.NATIONWIDE)
-            | _area_exists(state=state)
-            | _public_address_exists(state_province=state)
+            _with_area(extent=ServiceArea.Extent.NATIONWIDE)
+            | _with_area(state=state)
+            | _with_public_address(state_province=state)
         )
 
     def filter_city(self, queryset, name, value):
         city = value.strip()
         return queryset.filter(
-            _area_exists(extent=ServiceArea.Extent.CITY, city__iexact=city)
-            | _public_address_exists(city__iexact=city)
+            _with_area(extent=ServiceArea.Extent.CITY, city__iexact=city)
+            | _with_public_address(city__iexact=city)
         )
 
     def filter_postal_code(self, queryset, name, value):
-        return queryset.filter(_public_address_exists(postal_code__startswith=value))
+        return queryset.filter(_with_public_address(postal_code__startswith=value))
 
     def filter_nationwide(self, queryset, name, value):
-        nationwide = _area_exists(extent=ServiceArea.Extent.NATIONWIDE)
+        nationwide = _with_area(extent=ServiceArea.Extent.NATIONWIDE)
         return queryset.filter(nationwide if value else ~nationwide)
 
     def filter_is_24_7(self, queryset, name, value):
-        always = self._schedule_exists(open_24_7=True)
+        always = _with_schedule(open_24_7=True)
         return queryset.filter(always if value else ~always)
 
     def filter_open_now(self, queryset, name, value):
         now = timezone.localtime()
-        open_now = self._schedule_exists(open_24_7=True) | self._schedule_exists(
+        open_now = _with_schedule(open_24_7=True) | _with_schedule(
             weekday=now.isoweekday(), opens_at__lte=now.time(), closes_at__gt=now.time()
         )
         return queryset.filter(open_now if value else ~open_now)
-
-    @staticmethod
-    def _schedule_exists(**lookups):
-        """A schedule of the service itself, or of one of its locations, matches."""
-        return Exists(
-            Schedule.objects.filter(
-                Q(service=OuterRef("pk"))
-                | Q(location__service_at_locations__service=OuterRef("pk")),
-                **lookups,
-            )
-        )
 
     def filter_ordering(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset, once every filter has run

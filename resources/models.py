@@ -148,6 +148,12 @@ class ServiceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
+    def for_summary(self):
+        """What a list of services shows of each (no locations): a fixed number of queries."""
+        return self.select_related("organization").prefetch_related(
+            "needs", "populations", "languages", "phones__languages"
+        )
+
     def for_display(self):
         """Everything a results list, a service page or an API response shows, in a fixed
         number of queries whatever the number of services.

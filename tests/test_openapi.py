@@ -52,9 +52,10 @@ def test_it_describes_every_error_a_partner_may_get(api_schema):
                 assert responses[code]["content"]["application/json"]["schema"] == {
                     "$ref": "#/components/schemas/Error"
                 }
-        is_list = not path.endswith(("}/", "}")) and path != "/api/hsds/"
+        is_list = not path.endswith(("}/", "}", "/facets/")) and path != "/api/hsds/"
         if is_list:
             assert {"400", "404"} <= set(responses), path
+    assert "400" in api_schema["paths"]["/api/v1/services/facets/"]["get"]["responses"]
 
 
 def test_it_documents_the_search_filters_and_page_limits(api_schema):

@@ -79,9 +79,15 @@ class PartnerAutoSchema(AutoSchema):
             errors[404] = LIST_NOT_FOUND
         elif uritemplate.variables(self.path):
             errors[404] = DETAIL_NOT_FOUND
-        if is_list or self._takes_query_parameters():
+        if is_list or self._takes_query_parameters() or self._takes_the_list_filters():
             errors[400] = BAD_REQUEST
         return {**described, **{code: r for code, r in errors.items() if code not in described}}
+
+    def _takes_the_list_filters(self):
+        # e.g. /services/facets/: not a list, but it reads the same FilterSet.
+        return bool(getattr(self.view, "filterset_class", None)) and not uritemplate.variables(
+            self.path
+        )
 
     def _takes_query_parameters(self):
         return any(

@@ -191,6 +191,40 @@ class LocationSerializer(serializers.ModelSerializer):
 # Services
 
 
+class ServiceListItemSerializer(serializers.ModelSerializer):
+    """A service in a list: what it is, who runs it, whom it serves and how to call.
+    Its detail (/api/v1/services/{id}/) adds locations, hours, areas and eligibility."""
+
+    organization = OrganizationSummarySerializer(read_only=True)
+    url = OptionalURLField()
+    email = OptionalEmailField()
+    needs = TermSummarySerializer(many=True, read_only=True)
+    populations = TermSummarySerializer(many=True, read_only=True)
+    languages = LanguageSerializer(many=True, read_only=True)
+    phones = PhoneSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "alternate_name",
+            "description",
+            "status",
+            "url",
+            "email",
+            "organization",
+            "needs",
+            "populations",
+            "languages",
+            "phones",
+            "last_verified",
+            "modified",
+        ]
+        read_only_fields = fields
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     organization = OrganizationSummarySerializer(read_only=True)
     url = OptionalURLField()

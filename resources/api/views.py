@@ -67,14 +67,22 @@ class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
 )
 class ServiceViewSet(PartnerViewSet):
     """Published services. The list takes the search page's filters; `q` searches words,
-    "quoted phrases" and -excluded words, and orders by relevance."""
+    "quoted phrases" and -excluded words, and orders by relevance. List items summarize a
+    service; its detail adds locations, hours, service areas and eligibility."""
 
-    serializer_class = serializers.ServiceSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ServiceFilter
 
     def get_queryset(self):
+        if self.action == "list":
+            return Service.objects.published().for_summary()
         return published_services()
+
+    def get_serializer_class(self):
+        return {
+            "list": serializers.ServiceListItemSerializer,
+            "facets": serializers.FacetsSerializer,
+        }.get(self.action, serializers.ServiceSerializer)
 
     def filter_queryset(self, queryset):
         # The search filters choose which services are listed (or counted); one service is
@@ -83,7 +91,7 @@ class ServiceViewSet(PartnerViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
-    @extend_schema(responses=serializers.FacetsSerializer, filters=True)
+    @extend_schema(filters=True)
     @action(detail=False, pagination_class=None)
     def facets(self, request):
         """How many services under the same filters as the list each need and population
@@ -91,7 +99,7 @@ class ServiceViewSet(PartnerViewSet):
         services = self.filter_queryset(Service.objects.published())
         facets = facet_counts(services)
         data = {"count": services.count(), **facets}
-        return Response(serializers.FacetsSerializer(data).data)
+        return Response(self.get_serializer(data).data)
 
 
 class OrganizationViewSet(PartnerViewSet):
