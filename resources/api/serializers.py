@@ -225,45 +225,25 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ServiceSerializer(serializers.ModelSerializer):
-    organization = OrganizationSummarySerializer(read_only=True)
-    url = OptionalURLField()
-    email = OptionalEmailField()
-    needs = TermSummarySerializer(many=True, read_only=True)
-    populations = TermSummarySerializer(many=True, read_only=True)
-    languages = LanguageSerializer(many=True, read_only=True)
-    phones = PhoneSerializer(many=True, read_only=True)
+class ServiceSerializer(ServiceListItemSerializer):
+    """A service with everything a caseworker or partner needs to refer someone."""
+
     schedules = ScheduleSerializer(many=True, read_only=True)
     service_areas = ServiceAreaSerializer(many=True, read_only=True)
     locations = LocationSerializer(many=True, read_only=True)
 
-    class Meta:
-        model = Service
+    class Meta(ServiceListItemSerializer.Meta):
         fields = [
-            "id",
-            "slug",
-            "name",
-            "alternate_name",
-            "description",
-            "status",
-            "url",
-            "email",
-            "organization",
-            "needs",
-            "populations",
-            "languages",
+            *ServiceListItemSerializer.Meta.fields,
             "eligibility_description",
             "minimum_age",
             "maximum_age",
             "fees_description",
             "application_process",
             "interpretation_services",
-            "phones",
             "schedules",
             "service_areas",
             "locations",
-            "last_verified",
-            "modified",
         ]
         read_only_fields = fields
 
