@@ -13,6 +13,9 @@ from .models import Language, Need, Organization, Population, Service
 from .search import facet_counts
 
 PAGE_SIZE = 20
+# Counting every need and population costs a pass over all the matches; past this many
+# the counts would slow each search down more than they help narrow it.
+FACET_LIMIT = 2000
 
 
 def search(request):
@@ -25,7 +28,8 @@ def search(request):
     if valid:
         results = filterset.qs
         page, page_notice = _get_page(Paginator(results, PAGE_SIZE), request.GET.get("page"))
-        facets = facet_counts(results)
+        if page.paginator.count <= FACET_LIMIT:
+            facets = facet_counts(results)
     form = filterset.form
     context = {
         "filterset": filterset,
@@ -40,6 +44,8 @@ def search(request):
         "chosen_languages": form["language"].value() or [],
         "ordering": filterset.ordering_key if valid else form["ordering"].value(),
         "filters_chosen": _count_filters(request.GET),
+        "facets_shown": bool(page) and page.paginator.count <= FACET_LIMIT,
+        "facet_limit": FACET_LIMIT,
         "referral_ids": referrals.service_ids(request.session),
     }
     return render(request, "resources/search.html", context, status=200 if valid else 400)

@@ -627,3 +627,20 @@ def test_the_sites_own_form_posts_pass_csrf_under_no_referrer(directory_data):
     assert cross_site.status_code == 403
     forged_origin = client.post(url, data, HTTP_ORIGIN="https://evil.example", secure=True)
     assert forged_origin.status_code == 403
+
+
+def test_it_leaves_out_facet_counts_when_a_search_finds_too_many(client, monkeypatch):
+    monkeypatch.setattr("resources.views.FACET_LIMIT", 2)
+    legal = make_need(name="Legal aid", slug="legal-aid")
+    housing = make_need(name="Housing", slug="housing")
+    make_service(needs=[legal])
+    make_service(needs=[housing])
+    make_service(needs=[housing])
+
+    everything = client.get(SEARCH_URL).content.decode()
+    narrowed = client.get(SEARCH_URL, {"need": "housing"}).content.decode()
+
+    assert 'class="facet-count"' not in everything
+    assert "Counts appear once a search finds 2 services or fewer." in everything
+    assert '<span class="facet-count">(2<span class="visually-hidden"> services' in narrowed
+    assert "Counts appear" not in narrowed
