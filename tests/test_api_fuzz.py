@@ -24,7 +24,7 @@ from schemathesis.checks import (
 from directory.wsgi import application
 from resources.hsds.taxonomies import NEEDS
 from resources.models import Service
-from tests.test_api import make_rich_service
+from tests.factories import make_rich_service
 
 CHECKS = [
     not_a_server_error,

@@ -26,14 +26,17 @@ from resources.models import (
 )
 from tests.conftest import shared_path
 from tests.factories import (
+    SHELTER_ADDRESS,
+    SHELTER_LATITUDE,
+    SHELTER_ZIP,
     make_location,
+    make_many_services,
     make_need,
     make_organization,
     make_population,
     make_service,
 )
-from tests.test_api import SHELTER_ADDRESS, SHELTER_LATITUDE, SHELTER_ZIP, make_many_services
-from tests.test_api import make_rich_service as make_v1_rich_service
+from tests.factories import make_rich_service as make_v1_rich_service
 
 pytestmark = pytest.mark.django_db
 

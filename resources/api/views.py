@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from resources.filters import ServiceFilter
-from resources.models import Language, Need, Organization, Population, Service, ServiceAtLocation
+from resources.models import Language, Organization, Service, ServiceAtLocation
 from resources.search import facet_counts
 
 from . import serializers
@@ -141,29 +141,29 @@ class LocationViewSet(PartnerViewSet):
         )
 
 
-class NeedViewSet(PartnerViewSet):
+class TermViewSet(PartnerViewSet):
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        model = self.get_serializer_class().Meta.model
+        return (
+            model.objects.select_related("parent")
+            .prefetch_related("children")
+            .order_by("position", "name", "pk")
+        )
+
+
+class NeedViewSet(TermViewSet):
     """The needs taxonomy. Each need names its parent and children by slug, the values the
     services list's `need` filter takes."""
 
     serializer_class = serializers.NeedSerializer
-    lookup_field = "slug"
-    queryset = (
-        Need.objects.select_related("parent")
-        .prefetch_related("children")
-        .order_by("position", "name", "pk")
-    )
 
 
-class PopulationViewSet(PartnerViewSet):
+class PopulationViewSet(TermViewSet):
     """The populations taxonomy: the groups of people services are meant for."""
 
     serializer_class = serializers.PopulationSerializer
-    lookup_field = "slug"
-    queryset = (
-        Population.objects.select_related("parent")
-        .prefetch_related("children")
-        .order_by("position", "name", "pk")
-    )
 
 
 class LanguageViewSet(PartnerViewSet):

@@ -1,11 +1,19 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.routers import SimpleRouter
 
 from . import views
 
 app_name = "hsds"
 
 # HSDS names its paths without a trailing slash: /services, /services/{id}.
+router = SimpleRouter(trailing_slash=False)
+router.register("services", views.ServiceViewSet, basename="service")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("service_at_locations", views.ServiceAtLocationViewSet, basename="sal")
+router.register("taxonomies", views.TaxonomyViewSet, basename="taxonomy")
+router.register("taxonomy_terms", views.TaxonomyTermViewSet, basename="taxonomy_term")
+
 urlpatterns = [
     path("", views.HsdsRootView.as_view(), name="root"),
     path(
@@ -21,42 +29,5 @@ urlpatterns = [
         ),
         name="openapi",
     ),
-    path("services", views.ServiceViewSet.as_view({"get": "list"}), name="services"),
-    path("services/<str:id>", views.ServiceViewSet.as_view({"get": "retrieve"}), name="service"),
-    path(
-        "organizations",
-        views.OrganizationViewSet.as_view({"get": "list"}),
-        name="organizations",
-    ),
-    path(
-        "organizations/<str:id>",
-        views.OrganizationViewSet.as_view({"get": "retrieve"}),
-        name="organization",
-    ),
-    path(
-        "service_at_locations",
-        views.ServiceAtLocationViewSet.as_view({"get": "list"}),
-        name="service_at_locations",
-    ),
-    path(
-        "service_at_locations/<str:id>",
-        views.ServiceAtLocationViewSet.as_view({"get": "retrieve"}),
-        name="service_at_location",
-    ),
-    path("taxonomies", views.TaxonomyViewSet.as_view({"get": "list"}), name="taxonomies"),
-    path(
-        "taxonomies/<str:id>",
-        views.TaxonomyViewSet.as_view({"get": "retrieve"}),
-        name="taxonomy",
-    ),
-    path(
-        "taxonomy_terms",
-        views.TaxonomyTermViewSet.as_view({"get": "list"}),
-        name="taxonomy_terms",
-    ),
-    path(
-        "taxonomy_terms/<str:id>",
-        views.TaxonomyTermViewSet.as_view({"get": "retrieve"}),
-        name="taxonomy_term",
-    ),
+    *router.urls,
 ]

@@ -76,6 +76,8 @@ class HsdsRootView(PartnerAPIMixin, GenericAPIView):
 class HsdsViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = HsdsPagination
     lookup_url_kwarg = "id"
+    # Any character but a slash: a malformed id is the view's JSON 404, not the resolver's.
+    lookup_value_regex = "[^/]+"
 
 
 @extend_schema_view(

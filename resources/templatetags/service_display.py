@@ -15,7 +15,7 @@ from resources.models import Address, Location, Phone
 
 register = template.Library()
 
-# Where Quick exit goes: a page that anyone might have open, telling nothing about this site.
+# Information a curator has not confirmed for this long is flagged on the service page.
 STALE_AFTER = datetime.timedelta(days=365)
 
 
