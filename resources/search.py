@@ -243,17 +243,19 @@ def _search_substring(queryset, parsed):
 # Facets
 
 
-def facet_counts(queryset):
-    """How many of the services in `queryset` each need and population has (2 queries)."""
-    ids = queryset.order_by().values("pk")
+def facet_counts(service_ids):
+    """How many of the given services each need and population has (2 queries).
+
+    `service_ids` is a list of ids or a queryset of them (`.values("pk")`).
+    """
     return {
         "needs": list(
-            Need.objects.filter(services__in=ids)
+            Need.objects.filter(services__in=service_ids)
             .annotate(count=Count("services"))
             .order_by("-count", "name")
         ),
         "populations": list(
-            Population.objects.filter(services__in=ids)
+            Population.objects.filter(services__in=service_ids)
             .annotate(count=Count("services"))
             .order_by("-count", "name")
         ),

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -10,26 +10,27 @@ from django.views.decorators.http import require_POST
 from . import referrals
 from .filters import ServiceFilter
 from .models import Language, Need, Organization, Population, Service
+from .pagination import ResultWindowPaginator
 from .search import facet_counts
 
 PAGE_SIZE = 20
-# Counting every need and population costs a pass over all the matches; past this many
-# the counts would slow each search down more than they help narrow it.
-FACET_LIMIT = 2000
 
 
 def search(request):
-    filterset = ServiceFilter(request.GET, queryset=Service.objects.published().for_display())
+    services = Service.objects.published()
+    filterset = ServiceFilter(request.GET, queryset=services)
     page = page_notice = None
     facets = {"needs": [], "populations": []}
     # An invalid filter shows its error and no results: quietly dropping it would list
     # services the caseworker did not ask for.
     valid = filterset.is_valid()
     if valid:
-        results = filterset.qs
-        page, page_notice = _get_page(Paginator(results, PAGE_SIZE), request.GET.get("page"))
-        if page.paginator.count <= FACET_LIMIT:
-            facets = facet_counts(results)
+        paginator = ResultWindowPaginator(filterset.qs, PAGE_SIZE, rows=services.for_display())
+        page, page_notice = _get_page(paginator, request.GET.get("page"))
+        # Counts beside the filters, while every match is in the window; past it, the
+        # count of a need among "more than 1,000" would not help anyone narrow down.
+        if paginator.count_exact:
+            facets = facet_counts(paginator.ids)
     form = filterset.form
     context = {
         "filterset": filterset,
@@ -44,8 +45,7 @@ def search(request):
         "chosen_languages": form["language"].value() or [],
         "ordering": filterset.ordering_key if valid else form["ordering"].value(),
         "filters_chosen": _count_filters(request.GET),
-        "facets_shown": bool(page) and page.paginator.count <= FACET_LIMIT,
-        "facet_limit": FACET_LIMIT,
+        "facets_shown": bool(page) and page.paginator.count_exact,
         "referral_ids": referrals.service_ids(request.session),
     }
     return render(request, "resources/search.html", context, status=200 if valid else 400)
@@ -65,6 +65,11 @@ def _get_page(paginator, number):
         if int(number) < 1:
             return paginator.page(1), "Pages start at 1, so this is the first page."
         last = paginator.num_pages
+        if not paginator.count_exact:
+            return paginator.page(last), (
+                f"Only the first {paginator.window:,} results can be paged through, so this "
+                "is the last page. Add a need, a population or a place to narrow the search."
+            )
         pages = "1 page" if last == 1 else f"{last} pages"
         return paginator.page(last), f"There are only {pages} of results, so this is the last."
 

@@ -23,6 +23,7 @@ from resources.models import (
     ServiceArea,
     ServiceAtLocation,
 )
+from resources.pagination import ResultWindowPaginator
 from tests.factories import (
     SHELTER_ADDRESS,
     SHELTER_LATITUDE,
@@ -315,6 +316,7 @@ def test_it_paginates_with_the_total_count(client):
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 5
+    assert body["count_exact"] is True
     assert body["total_pages"] == 3
     assert body["page"] == 2
     assert body["page_size"] == 2
@@ -392,6 +394,22 @@ def test_it_answers_404_for_a_page_beyond_the_last(client):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Page 2 does not exist: the last page is 1."}
+
+
+def test_it_pages_through_the_first_results_of_a_broad_search(client, monkeypatch):
+    monkeypatch.setattr(ResultWindowPaginator, "window", 5)
+    for n in range(7):
+        make_service(name=f"Service {n}")
+
+    last = client.get(SERVICES, {"page_size": 2, "page": 3})
+    past = client.get(SERVICES, {"page_size": 2, "page": 4})
+
+    body = last.json()
+    assert (body["count"], body["count_exact"], body["total_pages"]) == (5, False, 3)
+    assert names(last) == ["Service 4"]
+    assert body["next"] is None
+    assert past.status_code == 404
+    assert "past the first 5 results" in past.json()["detail"]
 
 
 def test_it_answers_an_empty_first_page_when_nothing_matches(client):
@@ -476,8 +494,9 @@ def test_it_lists_services_in_a_fixed_number_of_queries(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     make_many_services(100)
 
-    # count, page (with its organization), then one query for each embedded relation:
-    # needs, populations, languages, phones and the phones' languages.
+    # the ordered ids of the matches, the page's services (with their organization),
+    # then one query for each embedded relation: needs, populations, languages, phones
+    # and the phones' languages.
     with django_assert_num_queries(7):
         response = client.get(SERVICES, {"page_size": page_size})
 

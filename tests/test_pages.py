@@ -15,9 +15,11 @@ from resources.models import (
     ServiceArea,
     ServiceAtLocation,
 )
+from resources.pagination import ResultWindowPaginator
 from tests.factories import (
     make_language,
     make_location,
+    make_many_services,
     make_need,
     make_organization,
     make_phone,
@@ -630,7 +632,7 @@ def test_the_sites_own_form_posts_pass_csrf_under_no_referrer(directory_data):
 
 
 def test_it_leaves_out_facet_counts_when_a_search_finds_too_many(client, monkeypatch):
-    monkeypatch.setattr("resources.views.FACET_LIMIT", 2)
+    monkeypatch.setattr(ResultWindowPaginator, "window", 2)
     legal = make_need(name="Legal aid", slug="legal-aid")
     housing = make_need(name="Housing", slug="housing")
     make_service(needs=[legal])
@@ -642,5 +644,24 @@ def test_it_leaves_out_facet_counts_when_a_search_finds_too_many(client, monkeyp
 
     assert 'class="facet-count"' not in everything
     assert "Counts appear once a search finds 2 services or fewer." in everything
+    assert "More than 2 services found" in everything
     assert '<span class="facet-count">(2<span class="visually-hidden"> services' in narrowed
     assert "Counts appear" not in narrowed
+
+
+def test_it_pages_through_the_first_results_of_a_broad_search_and_says_so(client, monkeypatch):
+    monkeypatch.setattr(ResultWindowPaginator, "window", 45)
+    services = make_many_services(50)
+
+    first = client.get(SEARCH_URL)
+    past_the_window = client.get(SEARCH_URL, {"page": "4"})
+
+    html = first.content.decode()
+    assert "More than 45 services found" in html
+    assert "Showing 1–20 of the first 45" in html
+    assert "Page 1 of 3" in html
+    assert past_the_window.status_code == 200
+    last = past_the_window.context["page"]
+    assert last.number == 3
+    assert [s.name for s in last] == sorted(s.name for s in services)[40:45]
+    assert "Only the first 45 results can be paged through" in past_the_window.content.decode()

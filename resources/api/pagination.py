@@ -5,6 +5,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from resources.pagination import ResultWindowPaginator
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -32,14 +34,18 @@ class PagePagination(PageNumberPagination):
         self.request = request
         number = self._read_positive_int(request, self.page_query_param) or 1
         size = self.get_page_size(request)
-        paginator = self.django_paginator_class(queryset, size)
+        paginator = self.make_paginator(queryset, size, view)
         try:
             self.page = paginator.page(number)
         except EmptyPage:
-            raise NotFound(
-                f"Page {number} does not exist: the last page is {paginator.num_pages}."
-            ) from None
+            raise self.page_not_found(number, paginator) from None
         return list(self.page)
+
+    def make_paginator(self, queryset, size, view):
+        return self.django_paginator_class(queryset, size)
+
+    def page_not_found(self, number, paginator):
+        return NotFound(f"Page {number} does not exist: the last page is {paginator.num_pages}.")
 
     def get_page_size(self, request):
         return (
@@ -111,3 +117,48 @@ class PagePagination(PageNumberPagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]
+
+
+class SearchPagination(PagePagination):
+    """Pages through the first 1,000 results of a search (see ResultWindowPaginator).
+
+    `count` is exact up to 1,000; `count_exact` is false when more services match, and
+    then only the first 1,000 can be paged through.
+    """
+
+    def make_paginator(self, queryset, size, view):
+        # The view's own queryset holds what each listed service needs loaded; the
+        # filtered one only chooses and orders the ids.
+        return ResultWindowPaginator(queryset, size, rows=view.get_queryset())
+
+    def page_not_found(self, number, paginator):
+        if paginator.count_exact:
+            return super().page_not_found(number, paginator)
+        return NotFound(
+            f"Page {number} is past the first {paginator.window:,} results, the most a "
+            f"search pages through (page {paginator.num_pages} is the last). Narrow the "
+            "search with a need, a population or a place."
+        )
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_exact"] = self.page.paginator.count_exact
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["required"].insert(1, "count_exact")
+        schema["properties"] = {
+            "count": {
+                "type": "integer",
+                "description": "Results on all pages, exact up to 1,000: when more "
+                "services match, this is 1,000 and count_exact is false.",
+            },
+            "count_exact": {
+                "type": "boolean",
+                "description": "False when more than 1,000 services match; only the "
+                "first 1,000 can be paged through.",
+            },
+            **{k: v for k, v in schema["properties"].items() if k != "count"},
+        }
+        return schema

@@ -12,7 +12,7 @@ from resources.search import facet_counts
 
 from . import serializers
 from .mixins import PartnerAPIMixin
-from .pagination import PagePagination
+from .pagination import PagePagination, SearchPagination
 from .querysets import has_published_service, public_locations, published_services
 
 
@@ -72,6 +72,7 @@ class ServiceViewSet(PartnerViewSet):
 
     filter_backends = [DjangoFilterBackend]
     filterset_class = ServiceFilter
+    pagination_class = SearchPagination
 
     def get_queryset(self):
         if self.action == "list":
@@ -97,7 +98,7 @@ class ServiceViewSet(PartnerViewSet):
         """How many services under the same filters as the list each need and population
         has: for showing counts beside a search's filters."""
         services = self.filter_queryset(Service.objects.published())
-        facets = facet_counts(services)
+        facets = facet_counts(services.values("pk"))
         data = {"count": services.count(), **facets}
         return Response(self.get_serializer(data).data)
 

@@ -1,0 +1,49 @@
+"""Paging through search results, for the search page and the REST API's services list."""
+
+from django.core.paginator import Page, Paginator
+from django.utils.functional import cached_property
+
+RESULT_WINDOW = 1000
+
+
+class ResultWindowPaginator(Paginator):
+    """Pages through the first `window` results of a search, in the search's order.
+
+    One query finds the ids of up to `window` + 1 matching services, in order; the count
+    (exact up to the window) and every page within the window come from that list. Then
+    each page's services are loaded by id from `rows`, which holds what a page shows
+    (select_related, prefetches) but no filters. So the filters and the ranking run once
+    per request, never once to count and again to slice, and a search matching a quarter
+    of a national directory costs no more than one matching a thousand services.
+
+    Past the window, a search engine's exact total is a number nobody acts on: a
+    caseworker narrows the search instead of reading page 60, and partners who copy the
+    whole directory page through the HSDS profile, whose totals are exact.
+    """
+
+    window = RESULT_WINDOW
+
+    def __init__(self, object_list, per_page, *, rows, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.rows = rows
+
+    @cached_property
+    def ids(self):
+        return list(self.object_list.values_list("pk", flat=True)[: self.window + 1])
+
+    @cached_property
+    def count(self):
+        return min(len(self.ids), self.window)
+
+    @property
+    def count_exact(self):
+        """False when more services match than the window holds (`count` is its size)."""
+        return len(self.ids) <= self.window
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        page_ids = self.ids[bottom : min(bottom + self.per_page, self.count)]
+        by_id = self.rows.in_bulk(page_ids)
+        # A service unpublished between the two queries is simply left out.
+        return Page([by_id[pk] for pk in page_ids if pk in by_id], number, self)
