@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -442,6 +442,16 @@ class Address(models.Model):
 
     class Meta:
         verbose_name_plural = "addresses"
+        # The place filters (resources.filters) look addresses up by these.
+        indexes = [
+            models.Index(fields=["state_province"], name="address_state_idx"),
+            models.Index(Upper("city"), name="address_city_idx"),
+            models.Index(
+                fields=["postal_code"],
+                opclasses=["varchar_pattern_ops"],  # for "starts with" (ZIP+4 codes)
+                name="address_postal_code_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["location", "address_type"], name="one_address_of_each_type_per_location"
@@ -571,6 +581,15 @@ class Schedule(models.Model):
             models.F("weekday").asc(nulls_first=True),
             models.F("opens_at").asc(nulls_first=True),
         ]
+        # For the "open now" and "open 24/7" filters.
+        indexes = [
+            models.Index(fields=["weekday", "opens_at", "closes_at"], name="schedule_hours_idx"),
+            models.Index(
+                fields=["service", "location"],
+                condition=Q(open_24_7=True),
+                name="schedule_open_24_7_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(opens_at__isnull=True)
@@ -656,6 +675,12 @@ class ServiceArea(models.Model):
     city = models.CharField(max_length=100, blank=True)
 
     class Meta:
+        # The place filters (resources.filters) look areas up by these.
+        indexes = [
+            models.Index(fields=["extent"], name="service_area_extent_idx"),
+            models.Index(fields=["state"], name="service_area_state_idx"),
+            models.Index(Upper("city"), name="service_area_city_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(extent="nationwide", state="", county="", city="")
