@@ -154,9 +154,10 @@ class ServiceQuerySet(models.QuerySet):
             "needs", "populations", "languages", "phones__languages"
         )
 
-    def for_display(self):
-        """Everything a results list, a service page or an API response shows, in a fixed
-        number of queries whatever the number of services.
+    def for_results(self):
+        """What a card in a list of search results shows (phones, today's hours, where,
+        needs and populations), in a fixed number of queries whatever the number of
+        services.
 
         The addresses of confidential locations are never loaded, so no template or
         serializer can show them by mistake.
@@ -165,19 +166,25 @@ class ServiceQuerySet(models.QuerySet):
             "location__addresses", queryset=Address.objects.filter(location__confidential=False)
         )
         locations = ServiceAtLocation.objects.select_related("location").prefetch_related(
-            public_addresses,
-            "location__phones__languages",
-            "location__schedules",
-            "location__languages",
+            public_addresses, "location__phones", "location__schedules"
         )
         return self.select_related("organization").prefetch_related(
             "needs",
             "populations",
-            "languages",
-            "phones__languages",
+            "phones",
             "schedules",
             "service_areas",
             models.Prefetch("service_at_locations", queryset=locations),
+        )
+
+    def for_display(self):
+        """Everything a service page, the printed list or an API response shows: a result
+        card's data plus the languages of the service, its locations and its phones."""
+        return self.for_results().prefetch_related(
+            "languages",
+            "phones__languages",
+            "service_at_locations__location__phones__languages",
+            "service_at_locations__location__languages",
         )
 
 

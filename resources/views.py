@@ -25,7 +25,7 @@ def search(request):
     # services the caseworker did not ask for.
     valid = filterset.is_valid()
     if valid:
-        paginator = ResultWindowPaginator(filterset.qs, PAGE_SIZE, rows=services.for_display())
+        paginator = ResultWindowPaginator(filterset.qs, PAGE_SIZE, rows=services.for_results())
         page, page_notice = _get_page(paginator, request.GET.get("page"))
         # Counts beside the filters, while every match is in the window; past it, the
         # count of a need among "more than 1,000" would not help anyone narrow down.
@@ -116,7 +116,7 @@ def service_detail(request, slug):
 
 def organization_detail(request, slug):
     organization = get_object_or_404(Organization, slug=slug)
-    services = list(Service.objects.published().for_display().filter(organization=organization))
+    services = list(Service.objects.published().for_results().filter(organization=organization))
     # An organization with nothing published is not yet part of the public directory.
     if not services:
         raise Http404("No published services")
