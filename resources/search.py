@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 
@@ -67,11 +68,33 @@ def _words(text):
     return [w.strip("'_") for w in WORD_CHARS.split(text.lower()) if w.strip("'_")]
 
 
+SYNONYMS_CACHE_KEY = "search:synonyms"
+# Curators' edits clear the cached synonyms at once (resources.signals); the timeout is
+# only a safety net.
+SYNONYMS_CACHE_SECONDS = 600
+
+
+def synonym_table():
+    """Every curated synonym by its phrase, with its needs loaded: one cache read."""
+    table = cache.get(SYNONYMS_CACHE_KEY)
+    if table is None:
+        table = {s.phrase: s for s in Synonym.objects.prefetch_related("needs")}
+        cache.set(SYNONYMS_CACHE_KEY, table, SYNONYMS_CACHE_SECONDS)
+    return table
+
+
+def forget_synonyms():
+    # Now, and again once the edit is committed: a search running in between could
+    # otherwise cache what the edit is replacing.
+    cache.delete(SYNONYMS_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(SYNONYMS_CACHE_KEY))
+
+
 def parse_query(query, synonyms=None):
     """Split what a person typed into clauses; never fails, whatever the input."""
     query = (query or "")[:MAX_QUERY_LENGTH]
     if synonyms is None:
-        synonyms = {s.phrase: s for s in Synonym.objects.prefetch_related("needs")}
+        synonyms = synonym_table()
     longest_synonym = max((len(p.split()) for p in synonyms), default=1)
 
     clauses = []

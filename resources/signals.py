@@ -1,15 +1,16 @@
-"""Keep the stored search vectors in step with what they are built from.
+"""Keep what search reads in step with what it is built from.
 
 Saving a service, changing its needs or populations, or renaming its organization or
 one of its terms refreshes the affected services' vectors. Bulk writes that bypass
-signals (seed_demo) call resources.search.index_services themselves.
+signals (seed_demo) call resources.search.index_services themselves. Any change to a
+synonym, or to the needs synonyms point to, clears the cached synonym table.
 """
 
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Need, Organization, Population, Service
-from .search import index_services
+from .models import Need, Organization, Population, Service, Synonym
+from .search import forget_synonyms, index_services
 
 
 def _index(ids):
@@ -44,3 +45,12 @@ def service_terms_changed(sender, instance, action, reverse, pk_set, **kwargs):
 def name_source_saved(sender, instance, raw, **kwargs):
     if not raw:  # loaddata saves services (and so indexes them) after their terms
         _index(instance.services.values_list("pk", flat=True))
+
+
+@receiver(post_save, sender=Synonym)
+@receiver(post_delete, sender=Synonym)
+@receiver(m2m_changed, sender=Synonym.needs.through)
+@receiver(post_save, sender=Need)
+@receiver(post_delete, sender=Need)
+def synonyms_changed(sender, **kwargs):
+    forget_synonyms()

@@ -2,6 +2,8 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.management import call_command
 
 
@@ -17,6 +19,16 @@ def shared_path(*parts):
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _empty_memory_caches():
+    """Database caches roll back with each test; in-memory ones (which some tests switch
+    to) would carry cached synonyms into the next test, so they are emptied."""
+    yield
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from resources.models import Service, Synonym
+from resources.models import Need, Service, Synonym
 from resources.search import facet_counts, parse_query, search_services
 from tests.factories import make_need, make_organization, make_population, make_service
 
@@ -83,6 +83,28 @@ def test_a_synonym_finds_services_filed_under_its_need_and_sub_needs(services):
     assert set(search("attorney")) >= {"Survivor Legal Clinic", "Visa Help Desk"}
     assert search("a place to stay") == ["Safe Beds"]
     assert search("therapy") == ["Healing Circle"]
+
+
+def test_a_curators_synonym_edits_reach_the_next_search(services):
+    assert search("rehab") == []  # and the synonym table is now cached
+
+    rehab = Synonym.objects.create(phrase="rehab")
+    rehab.needs.set(Need.objects.filter(slug="housing"))
+    assert search("rehab") == ["Safe Beds"]
+
+    rehab.needs.set(Need.objects.filter(slug="counseling"))
+    assert search("rehab") == ["Healing Circle"]
+
+    rehab.delete()
+    assert search("rehab") == []
+
+
+def test_searches_read_the_synonyms_from_the_cache(services, settings, django_assert_num_queries):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    search("attorney")
+
+    with django_assert_num_queries(0):
+        parse_query("attorney")
 
 
 def test_a_quoted_phrase_must_match_as_a_phrase(services):
