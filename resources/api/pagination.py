@@ -5,7 +5,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from resources.pagination import ResultWindowPaginator
+from resources.pagination import RESULT_WINDOW, ResultWindowPaginator
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -120,10 +120,10 @@ class PagePagination(PageNumberPagination):
 
 
 class SearchPagination(PagePagination):
-    """Pages through the first 1,000 results of a search (see ResultWindowPaginator).
+    """Pages through the first results of a search (see ResultWindowPaginator).
 
-    `count` is exact up to 1,000; `count_exact` is false when more services match, and
-    then only the first 1,000 can be paged through.
+    `count` is exact up to the window (1,000); `count_exact` is false when more services
+    match, and then only the first 1,000 can be paged through.
     """
 
     def make_paginator(self, queryset, size, view):
@@ -151,13 +151,13 @@ class SearchPagination(PagePagination):
         schema["properties"] = {
             "count": {
                 "type": "integer",
-                "description": "Results on all pages, exact up to 1,000: when more "
-                "services match, this is 1,000 and count_exact is false.",
+                "description": f"Results on all pages, exact up to {RESULT_WINDOW:,}: when "
+                f"more services match, this is {RESULT_WINDOW:,} and count_exact is false.",
             },
             "count_exact": {
                 "type": "boolean",
-                "description": "False when more than 1,000 services match; only the "
-                "first 1,000 can be paged through.",
+                "description": f"False when more than {RESULT_WINDOW:,} services match; "
+                f"only the first {RESULT_WINDOW:,} can be paged through.",
             },
             **{k: v for k, v in schema["properties"].items() if k != "count"},
         }
