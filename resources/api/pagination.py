@@ -148,17 +148,13 @@ class SearchPagination(PagePagination):
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["required"].insert(1, "count_exact")
-        schema["properties"] = {
-            "count": {
-                "type": "integer",
-                "description": f"Results on all pages, exact up to {RESULT_WINDOW:,}: when "
-                f"more services match, this is {RESULT_WINDOW:,} and count_exact is false.",
-            },
-            "count_exact": {
-                "type": "boolean",
-                "description": f"False when more than {RESULT_WINDOW:,} services match; "
-                f"only the first {RESULT_WINDOW:,} can be paged through.",
-            },
-            **{k: v for k, v in schema["properties"].items() if k != "count"},
+        schema["properties"]["count"]["description"] = (
+            f"Results on all pages, exact up to {RESULT_WINDOW:,}: when more services "
+            f"match, this is {RESULT_WINDOW:,} and count_exact is false."
+        )
+        schema["properties"]["count_exact"] = {
+            "type": "boolean",
+            "description": f"False when more than {RESULT_WINDOW:,} services match; only "
+            f"the first {RESULT_WINDOW:,} can be paged through.",
         }
         return schema
