@@ -276,6 +276,14 @@ class Service(models.Model):
             GinIndex(fields=["search_vector"], name="service_search_vector_gin"),
             # The default listing: published services by name.
             models.Index(fields=["publication_state", "name"], name="service_state_name_idx"),
+            # Filters that find services by id (a need, a language, a place, open now) and
+            # then sort them by name: each match is read from this narrow index rather
+            # than from the wide service row.
+            models.Index(
+                fields=["id", "name"],
+                condition=Q(publication_state=PublicationState.PUBLISHED),
+                name="published_service_name_idx",
+            ),
             # Partners polling for changes: modified_after.
             models.Index(fields=["modified"], name="service_modified_idx"),
         ]
