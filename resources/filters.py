@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -73,6 +73,14 @@ def _with_schedule(**lookups):
     return own, at_locations
 
 
+def _chosen(value):
+    """Whether a filter's cleaned value chooses anything. No choice of several arrives as
+    queryset.none(), which `not value` would send to the database."""
+    if isinstance(value, QuerySet):
+        return not value.query.is_empty()
+    return value not in (None, "")
+
+
 class StrictBooleanField(forms.NullBooleanField):
     """true/false (also 1/0, on/off); anything else is an error, never a silent "no filter"."""
 
@@ -99,7 +107,7 @@ class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
     """Services tagged with any of the chosen values; for a taxonomy term, or any term below it."""
 
     def filter(self, qs, value):
-        if not value:
+        if not _chosen(value):
             return qs
         if hasattr(self.queryset, "descendant_ids"):
             ids = self.queryset.descendant_ids(value)
