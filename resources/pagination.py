@@ -9,7 +9,7 @@ RESULT_WINDOW = 1000
 class ResultWindowPaginator(Paginator):
     """Pages through the first `window` results of a search, in the search's order.
 
-    One query finds the ids of up to `window` + 1 matching services, in order; the count
+    The ids of up to `window` + 1 matching services are found once, in order; the count
     (exact up to the window) and every page within the window come from that list. Then
     each page's services are loaded by id from `rows`, which holds what a page shows
     (select_related, prefetches) but no filters. So the filters and the ranking run once
@@ -19,17 +19,30 @@ class ResultWindowPaginator(Paginator):
     Past the window, a search engine's exact total is a number nobody acts on: a
     caseworker narrows the search instead of reading page 60, and partners who copy the
     whole directory page through the HSDS profile, whose totals are exact.
+
+    `leading`, when given, is a condition met by the services that come first in the
+    order and by no others (a search's name matches). They are looked for on their own,
+    and the rest only when they are too few to fill the window: a word matching a
+    quarter of the directory is then never ranked beyond its name matches.
     """
 
     window = RESULT_WINDOW
 
-    def __init__(self, object_list, per_page, *, rows, **kwargs):
+    def __init__(self, object_list, per_page, *, rows, leading=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
+        self.leading = leading
 
     @cached_property
     def ids(self):
-        return list(self.object_list.values_list("pk", flat=True)[: self.window + 1])
+        limit = self.window + 1
+        ids = self.object_list.values_list("pk", flat=True)
+        if self.leading is None:
+            return list(ids[:limit])
+        first = list(ids.filter(self.leading)[:limit])
+        if len(first) == limit:
+            return first
+        return first + list(ids.exclude(self.leading)[: limit - len(first)])
 
     @cached_property
     def count(self):

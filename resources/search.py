@@ -7,17 +7,35 @@ stay") also matches the needs and terms the synonym maps to.
 
 PostgreSQL matches clauses against a stored, weighted tsvector (stemmed, accents
 ignored), ranks by relevance and corrects words it has never seen by trigram
-similarity. SQLite keeps the same contract with substring matching and a simpler rank
-(name matches first), so the development server needs no database server.
+similarity. SQLite keeps the same contract with substring matching and a simpler rank,
+so the development server needs no database server.
+
+In relevance order, on both, the services whose names hold every clause come first
+(`name_match`), then the others by rank. A broad word ("legal") can match a quarter of
+a national directory, and its name matches alone may fill the first pages: the search
+page and the API then never rank the rest (see ResultWindowPaginator's `leading`).
 """
 
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from .models import Need, Population, Service, Synonym
@@ -135,20 +153,42 @@ def parse_query(query, synonyms=None):
     return ParsedQuery(clauses[:MAX_CLAUSES], truncated=truncated)
 
 
+# Relevance order: name matches first (services whose names hold every clause), then
+# by rank. NAME_MATCHES picks out the services that lead it.
+RELEVANCE = ["-name_match", "-rank", "name", "pk"]
+NAME_MATCHES = Q(name_match=True)
+NO = Value(False, output_field=BooleanField())
+
+
+def _matches(condition):
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
 def search_services(queryset, query):
-    """Filter `queryset` to services matching `query` and annotate each with a `rank`.
+    """Filter `queryset` to services matching `query`; annotate each with its `rank` and
+    whether its name holds every word (`name_match`), for ordering by RELEVANCE.
 
     An empty query (or one of stop words and punctuation only) filters nothing.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     if not parsed:
-        return queryset.annotate(rank=Value(0.0, output_field=FloatField()))
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField()), name_match=NO)
     if connection.vendor == "postgresql":
         return _search_postgres(queryset, parsed)
     return _search_substring(queryset, parsed)
 
 
 # PostgreSQL
+
+
+class NameVector(Func):
+    """The name part (weight A) of a service's search vector. It has a GIN index of its
+    own (migration 0007), so the services whose names match are found without reading
+    every other match."""
+
+    function = "ts_filter"
+    template = "%(function)s(%(expressions)s, '{a}'::\"char\"[])"
+    output_field = SearchVectorField()
 
 
 def _tsquery(text, *, phrase=False):
@@ -198,14 +238,23 @@ def _correct_typos(clauses):
 
 def _search_postgres(queryset, parsed):
     _correct_typos(parsed.clauses)
-    combined = None
+    combined = every_positive = None
     for clause in parsed.clauses:
         tsquery = _clause_tsquery(clause)
         combined = tsquery if combined is None else combined & tsquery
-    positive = [c for c in parsed.clauses if not c.negated]
-    rank = SearchRank(F("search_vector"), combined) if positive else Value(0.0)
-    return queryset.filter(search_vector=combined).annotate(
-        rank=Coalesce(rank, Value(0.0), output_field=FloatField())
+        if not clause.negated:
+            every_positive = tsquery if every_positive is None else every_positive & tsquery
+    if every_positive is None:  # only excluded words: nothing to rank by
+        return queryset.filter(search_vector=combined).annotate(
+            rank=Value(0.0, output_field=FloatField()), name_match=NO
+        )
+    return (
+        queryset.filter(search_vector=combined)
+        .alias(name_vector=NameVector("search_vector"))
+        .annotate(
+            rank=Coalesce(SearchRank(F("search_vector"), combined), Value(0.0)),
+            name_match=_matches(Q(name_vector=every_positive)),
+        )
     )
 
 
@@ -251,8 +300,10 @@ def _search_substring(queryset, parsed):
     for clause in parsed.clauses:
         queryset = queryset.filter(_clause_q(clause))
     score = Value(0.0)
+    in_name = Q()
     for clause in parsed.clauses:
         if not clause.negated:
+            in_name &= Q(name__icontains=clause.text)
             score += Case(
                 When(name__icontains=clause.text, then=Value(1.0)),
                 When(organization__name__icontains=clause.text, then=Value(0.4)),
@@ -260,7 +311,7 @@ def _search_substring(queryset, parsed):
                 default=Value(0.1),
                 output_field=FloatField(),
             )
-    return queryset.annotate(rank=score)
+    return queryset.annotate(rank=score, name_match=_matches(in_name) if in_name else NO)
 
 
 # Facets

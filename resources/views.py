@@ -25,7 +25,9 @@ def search(request):
     # services the caseworker did not ask for.
     valid = filterset.is_valid()
     if valid:
-        paginator = ResultWindowPaginator(filterset.qs, PAGE_SIZE, rows=services.for_results())
+        paginator = ResultWindowPaginator(
+            filterset.qs, PAGE_SIZE, rows=services.for_results(), leading=filterset.leading
+        )
         page, page_notice = _get_page(paginator, request.GET.get("page"))
         # Counts beside the filters, while every match is in the window; past it, the
         # count of a need among "more than 1,000" would not help anyone narrow down.

@@ -1,8 +1,10 @@
 import pytest
 from django.db import connection
 
+from resources.filters import ServiceFilter
 from resources.models import Need, Service, Synonym
-from resources.search import facet_counts, parse_query, search_services
+from resources.pagination import ResultWindowPaginator
+from resources.search import RELEVANCE, facet_counts, parse_query, search_services
 from tests.factories import make_need, make_organization, make_population, make_service
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +17,7 @@ postgres_only = pytest.mark.skipif(
 def search(query):
     return list(
         search_services(Service.objects.published(), query)
-        .order_by("-rank", "name")
+        .order_by(*RELEVANCE)
         .values_list("name", flat=True)
     )
 
@@ -67,6 +69,49 @@ def test_a_name_match_outranks_a_description_match(services):
     # "legal" is in the clinic's name, but only in the help desk's need.
     assert search("legal") == ["Survivor Legal Clinic", "Visa Help Desk"]
     assert set(search("lawyer")) == {"Survivor Legal Clinic", "Healing Circle"}
+
+
+def test_services_whose_names_hold_every_word_come_first(services):
+    # The drop-in says "legal clinic" ten times, but not in its name.
+    make_service(name="Northside Drop-in", keywords=", ".join(["legal clinic"] * 10))
+    make_service(name="Legal Clinic Annex")
+
+    found = search("legal clinic")
+
+    assert found.index("Legal Clinic Annex") < found.index("Northside Drop-in")
+
+
+def broad_search(query, **filters):
+    filterset = ServiceFilter({"q": query, **filters}, queryset=Service.objects.published())
+    assert filterset.is_valid(), filterset.errors
+    return filterset.qs, filterset
+
+
+@pytest.mark.parametrize("name_matches, queries", [(6, 1), (2, 2)])
+def test_a_broad_word_ranks_the_other_matches_only_if_its_name_matches_are_too_few(
+    monkeypatch, django_assert_num_queries, name_matches, queries
+):
+    monkeypatch.setattr(ResultWindowPaginator, "window", 4)
+    for n in range(name_matches):
+        make_service(name=f"Shelter {n}")
+    for n in range(4):
+        make_service(name=f"Safe House {n}", description="An emergency shelter.")
+    results, filterset = broad_search("shelter")
+    in_order = list(results.values_list("pk", flat=True)[:5])
+    paginator = ResultWindowPaginator(
+        results, 2, rows=Service.objects.all(), leading=filterset.leading
+    )
+
+    with django_assert_num_queries(queries):
+        assert paginator.ids == in_order
+
+
+def test_name_matches_are_looked_for_first_only_for_words_alone(services):
+    assert broad_search("legal")[1].leading is not None
+    assert broad_search("legal", state="IL")[1].leading is None
+    assert broad_search("legal", need=["legal-aid"])[1].leading is None
+    assert broad_search("legal", ordering="name")[1].leading is None
+    assert broad_search("")[1].leading is None
 
 
 def test_only_published_services_are_searched(services):

@@ -16,6 +16,14 @@ from .pagination import PagePagination, SearchPagination
 from .querysets import has_published_service, public_locations, published_services
 
 
+class ServiceFilterBackend(DjangoFilterBackend):
+    """Keeps the view's ServiceFilter, whose `leading` the search window asks for."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
 class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = PagePagination
     # Any character but a slash, so that a malformed id or slug is a JSON 404 from the view
@@ -70,7 +78,7 @@ class ServiceViewSet(PartnerViewSet):
     "quoted phrases" and -excluded words, and orders by relevance. List items summarize a
     service; its detail adds locations, hours, service areas and eligibility."""
 
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [ServiceFilterBackend]
     filterset_class = ServiceFilter
     pagination_class = SearchPagination
 
