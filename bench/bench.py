@@ -1,8 +1,9 @@
 """`make bench`: search latency at 10,000 and 100,000 services, measured from outside.
 
 Loads made-up services (manage.py seed_demo) into a scratch PostgreSQL database, serves
-the site with gunicorn on loopback, times sequential requests with a plain HTTP client,
-prints a table and writes bench/results.json.
+the site with gunicorn on loopback, times sequential requests with a plain HTTP client
+(round after round of every request in turn), prints a table and writes
+bench/results.json.
 """
 
 import argparse
@@ -58,24 +59,31 @@ def get(path):
     return elapsed
 
 
-def measure(path, repeat):
-    for _ in range(3):
-        get(path)  # warm caches and connections
-    timings = sorted(get(path) for _ in range(repeat))
+def summarize(timings):
+    timings = sorted(timings)
     return {
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(timings[max(0, int(len(timings) * 0.95) - 1)], 1),
-        "requests": repeat,
+        "requests": len(timings),
     }
 
 
 def measure_all(repeat):
-    results = {"floor": measure("/healthz", repeat)}
+    paths = {"floor": "/healthz"}
     for name, params in SEARCHES.items():
         query = urllib.parse.urlencode(params)
-        results[f"api: {name}"] = measure(f"/api/v1/services/?{query}", repeat)
-        results[f"page: {name}"] = measure(f"/?{query}", repeat)
-    return results
+        paths[f"api: {name}"] = f"/api/v1/services/?{query}"
+        paths[f"page: {name}"] = f"/?{query}"
+    for path in paths.values():
+        for _ in range(3):
+            get(path)  # warm caches and connections
+    # Round after round of every request in turn, as mixed traffic would come: a slow
+    # moment on a shared machine then falls on all of them alike, not on one's block.
+    timings = {name: [] for name in paths}
+    for _ in range(repeat):
+        for name, path in paths.items():
+            timings[name].append(get(path))
+    return {name: summarize(times) for name, times in timings.items()}
 
 
 def serve(env):
