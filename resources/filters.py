@@ -75,10 +75,10 @@ def _with_schedule(**lookups):
 
 def _chosen(value):
     """Whether a filter's cleaned value chooses anything. No choice of several arrives as
-    queryset.none(), which `not value` would send to the database."""
+    queryset.none(), which `not value` would compile as a query to find out."""
     if isinstance(value, QuerySet):
         return not value.query.is_empty()
-    return value not in (None, "")
+    return value not in (None, "", [], ())
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -247,7 +247,9 @@ class ServiceFilter(django_filters.FilterSet):
         filters too, fewer services match, and the filters would run twice whenever the
         name matches did not fill the window.
         """
-        if self.ordering_key != "relevance":
+        parsed = getattr(self, "parsed_query", None)
+        words = parsed and any(not clause.negated for clause in parsed.clauses)
+        if not words or self.ordering_key != "relevance":
             return None
         filters = self.form.cleaned_data.items()
         if any(_chosen(value) for name, value in filters if name not in {"q", "ordering"}):

@@ -42,7 +42,11 @@ class ResultWindowPaginator(Paginator):
         first = list(ids.filter(self.leading)[:limit])
         if len(first) == limit:
             return first
-        return first + list(ids.exclude(self.leading)[: limit - len(first)])
+        # The two queries see the directory a moment apart: a service renamed in
+        # between must not be listed twice.
+        seen = set(first)
+        rest = ids.exclude(self.leading)[: limit - len(first)]
+        return first + [pk for pk in rest if pk not in seen]
 
     @cached_property
     def count(self):

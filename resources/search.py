@@ -19,7 +19,12 @@ page and the API then never rank the rest (see ResultWindowPaginator's `leading`
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVectorExact,
+    SearchVectorField,
+)
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
@@ -160,10 +165,6 @@ NAME_MATCHES = Q(name_match=True)
 NO = Value(False, output_field=BooleanField())
 
 
-def _matches(condition):
-    return ExpressionWrapper(condition, output_field=BooleanField())
-
-
 def search_services(queryset, query):
     """Filter `queryset` to services matching `query`; annotate each with its `rank` and
     whether its name holds every word (`name_match`), for ordering by RELEVANCE.
@@ -244,17 +245,14 @@ def _search_postgres(queryset, parsed):
         combined = tsquery if combined is None else combined & tsquery
         if not clause.negated:
             every_positive = tsquery if every_positive is None else every_positive & tsquery
+    queryset = queryset.filter(search_vector=combined)
     if every_positive is None:  # only excluded words: nothing to rank by
-        return queryset.filter(search_vector=combined).annotate(
-            rank=Value(0.0, output_field=FloatField()), name_match=NO
-        )
-    return (
-        queryset.filter(search_vector=combined)
-        .alias(name_vector=NameVector("search_vector"))
-        .annotate(
-            rank=Coalesce(SearchRank(F("search_vector"), combined), Value(0.0)),
-            name_match=_matches(Q(name_vector=every_positive)),
-        )
+        return queryset.annotate(rank=Value(0.0, output_field=FloatField()), name_match=NO)
+    return queryset.annotate(
+        rank=Coalesce(SearchRank(F("search_vector"), combined), Value(0.0)),
+        # Never NULL: a service without a vector matches no search. (Wrapping it in
+        # COALESCE would hide it from its index.)
+        name_match=SearchVectorExact(NameVector("search_vector"), every_positive),
     )
 
 
@@ -265,12 +263,22 @@ def _term_exists(model, text):
     return Exists(model.objects.filter(services=OuterRef("pk"), name__icontains=text))
 
 
-def _text_matches(text):
-    variants = {text}
+def _variants(text):
     if len(text) > 4 and text.endswith("s"):
-        variants.add(text[:-1])  # a crude plural: "lawyers" finds "lawyer"
+        return {text, text[:-1]}  # a crude plural: "lawyers" finds "lawyer"
+    return {text}
+
+
+def _in_name(text):
     q = Q()
-    for variant in variants:
+    for variant in _variants(text):
+        q |= Q(name__icontains=variant) | Q(alternate_name__icontains=variant)
+    return q
+
+
+def _text_matches(text):
+    q = Q()
+    for variant in _variants(text):
         q |= (
             Q(name__icontains=variant)
             | Q(alternate_name__icontains=variant)
@@ -303,7 +311,7 @@ def _search_substring(queryset, parsed):
     in_name = Q()
     for clause in parsed.clauses:
         if not clause.negated:
-            in_name &= Q(name__icontains=clause.text)
+            in_name &= _in_name(clause.text)
             score += Case(
                 When(name__icontains=clause.text, then=Value(1.0)),
                 When(organization__name__icontains=clause.text, then=Value(0.4)),
@@ -311,7 +319,8 @@ def _search_substring(queryset, parsed):
                 default=Value(0.1),
                 output_field=FloatField(),
             )
-    return queryset.annotate(rank=score, name_match=_matches(in_name) if in_name else NO)
+    name_match = ExpressionWrapper(in_name, output_field=BooleanField()) if in_name else NO
+    return queryset.annotate(rank=score, name_match=name_match)
 
 
 # Facets

@@ -1,10 +1,19 @@
 import pytest
+from django.contrib.postgres.search import SearchQuery, SearchVectorExact
 from django.db import connection
 
 from resources.filters import ServiceFilter
 from resources.models import Need, Service, Synonym
 from resources.pagination import ResultWindowPaginator
-from resources.search import RELEVANCE, facet_counts, parse_query, search_services
+from resources.search import (
+    NAME_MATCHES,
+    RELEVANCE,
+    SEARCH_CONFIG,
+    NameVector,
+    facet_counts,
+    parse_query,
+    search_services,
+)
 from tests.factories import make_need, make_organization, make_population, make_service
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +90,33 @@ def test_services_whose_names_hold_every_word_come_first(services):
     assert found.index("Legal Clinic Annex") < found.index("Northside Drop-in")
 
 
+def test_a_name_match_counts_the_alternate_name_and_plurals(services):
+    make_service(name="Northside Line", alternate_name="Walk-in Legal Clinics")
+    name_match = dict(
+        search_services(Service.objects.published(), "legal clinics").values_list(
+            "name", "name_match"
+        )
+    )
+
+    assert name_match["Northside Line"] is True
+    assert name_match["Survivor Legal Clinic"] is True
+
+
+@postgres_only
+def test_name_matches_are_found_through_their_own_index(services):
+    in_name = SearchVectorExact(
+        NameVector("search_vector"), SearchQuery("legal", config=SEARCH_CONFIG)
+    )
+    sql, params = Service.objects.filter(in_name).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is read whole
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    # Only if the query's expression is the index's (migration 0007) can it be used.
+    assert "service_name_vector_gin" in plan, plan
+
+
 def broad_search(query, **filters):
     filterset = ServiceFilter({"q": query, **filters}, queryset=Service.objects.published())
     assert filterset.is_valid(), filterset.errors
@@ -107,10 +143,12 @@ def test_a_broad_word_ranks_the_other_matches_only_if_its_name_matches_are_too_f
 
 
 def test_name_matches_are_looked_for_first_only_for_words_alone(services):
-    assert broad_search("legal")[1].leading is not None
+    assert broad_search("legal")[1].leading is NAME_MATCHES
     assert broad_search("legal", state="IL")[1].leading is None
     assert broad_search("legal", need=["legal-aid"])[1].leading is None
     assert broad_search("legal", ordering="name")[1].leading is None
+    assert broad_search("legal", nationwide="false")[1].leading is None
+    assert broad_search("-legal")[1].leading is None  # nothing to match names against
     assert broad_search("")[1].leading is None
 
 
