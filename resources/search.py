@@ -163,6 +163,7 @@ def parse_query(query, synonyms=None):
 RELEVANCE = ["-name_match", "-rank", "name", "pk"]
 NAME_MATCHES = Q(name_match=True)
 NO = Value(False, output_field=BooleanField())
+UNRANKED = {"rank": Value(0.0, output_field=FloatField()), "name_match": NO}
 
 
 def search_services(queryset, query):
@@ -173,7 +174,7 @@ def search_services(queryset, query):
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     if not parsed:
-        return queryset.annotate(rank=Value(0.0, output_field=FloatField()), name_match=NO)
+        return queryset.annotate(**UNRANKED)
     if connection.vendor == "postgresql":
         return _search_postgres(queryset, parsed)
     return _search_substring(queryset, parsed)
@@ -247,7 +248,7 @@ def _search_postgres(queryset, parsed):
             every_positive = tsquery if every_positive is None else every_positive & tsquery
     queryset = queryset.filter(search_vector=combined)
     if every_positive is None:  # only excluded words: nothing to rank by
-        return queryset.annotate(rank=Value(0.0, output_field=FloatField()), name_match=NO)
+        return queryset.annotate(**UNRANKED)
     return queryset.annotate(
         rank=Coalesce(SearchRank(F("search_vector"), combined), Value(0.0)),
         # Never NULL: a service without a vector matches no search. (Wrapping it in
@@ -277,12 +278,10 @@ def _in_name(text):
 
 
 def _text_matches(text):
-    q = Q()
+    q = _in_name(text)
     for variant in _variants(text):
         q |= (
-            Q(name__icontains=variant)
-            | Q(alternate_name__icontains=variant)
-            | Q(organization__name__icontains=variant)
+            Q(organization__name__icontains=variant)
             | Q(keywords__icontains=variant)
             | Q(description__icontains=variant)
             | _term_exists(Need, variant)

@@ -129,9 +129,9 @@ class SearchPagination(PagePagination):
     def make_paginator(self, queryset, size, view):
         # The view's own queryset holds what each listed service needs loaded; the
         # filtered one only chooses and orders the ids.
-        filterset = getattr(view, "filterset", None)
-        leading = filterset.leading if filterset is not None else None
-        return ResultWindowPaginator(queryset, size, rows=view.get_queryset(), leading=leading)
+        return ResultWindowPaginator(
+            queryset, size, rows=view.get_queryset(), leading=view.filterset.leading
+        )
 
     def page_not_found(self, number, paginator):
         if paginator.count_exact:
