@@ -1,10 +1,14 @@
 """The one FilterSet behind the search page and the REST API's services list."""
 
+import datetime
+
 import django_filters
 from django import forms
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -17,7 +21,17 @@ from .models import (
     Service,
     ServiceArea,
 )
-from .search import NAME_MATCHES, RELEVANCE, parse_query, search_services
+from .search import (
+    NAME_MATCHES,
+    NATIONWIDE,
+    OPEN_24_7,
+    RELEVANCE,
+    HasAnyToken,
+    filter_token,
+    open_hour_token,
+    parse_query,
+    search_services,
+)
 
 ORDERINGS = {
     "relevance": RELEVANCE,
@@ -35,15 +49,19 @@ ORDERING_CHOICES = [
 ]
 
 
-# Place and hours filters test membership in one set of service ids (`pk IN (a UNION
-# b ...)`). PostgreSQL finds each part by an index and hashes the union once, and can
-# estimate how many services it holds, so a filter that keeps a tenth of the directory
-# is joined to it rather than tested against every service in name order.
+# Place and hours filters through joins: membership in one set of service ids (`pk IN
+# (a UNION b ...)`), each part found by an index. City and ZIP use them everywhere; on
+# PostgreSQL the tag, state and hours filters read each service's filter tokens instead
+# (resources.search, "Filter tokens"), and SQLite uses these joins for all of them.
+
+
+def _union(*id_sets):
+    first, *rest = [ids.order_by() for ids in id_sets]
+    return first.union(*rest, all=True) if rest else first
 
 
 def _services_in(*id_sets):
-    first, *rest = [ids.order_by() for ids in id_sets]
-    return Q(pk__in=first.union(*rest, all=True) if rest else first)
+    return Q(pk__in=_union(*id_sets))
 
 
 def _with_public_address(**lookups):
@@ -71,6 +89,33 @@ def _with_schedule(**lookups):
         location__service_at_locations__service__isnull=False, **lookups
     ).values("location__service_at_locations__service")
     return own, at_locations
+
+
+class PkInArray(Func):
+    """`pk = ANY(ARRAY(subquery))` (PostgreSQL). Unlike `pk IN (subquery)`, PostgreSQL
+    answers it from the primary key index as a bitmap, which it can OR and AND with the
+    filter tokens' bitmaps."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+    def __init__(self, queryset):
+        super().__init__(F("pk"), ArraySubquery(queryset))
+
+
+def open_now_postgres(day, time):
+    """Services open 24/7 or during all of this hour (their filter tokens), and those with
+    a schedule open now that opens or closes within this hour: few, found by the
+    schedules' indexes, where the schedules open now can be most of the directory."""
+    open_at = {"weekday": day, "opens_at__lte": time, "closes_at__gt": time}
+    before_next_hour = {"closes_at__lt": datetime.time(time.hour + 1)} if time.hour < 23 else {}
+    all_hour = HasAnyToken([OPEN_24_7, open_hour_token(day, time.hour)])
+    within_hour = _union(
+        *_with_schedule(opens_at__gt=datetime.time(time.hour), **open_at),
+        *_with_schedule(**before_next_hour, **open_at),
+    )
+    return all_hour | PkInArray(within_hour)
 
 
 def _chosen(value):
@@ -104,7 +149,14 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
-    """Services tagged with any of the chosen values; for a taxonomy term, or any term below it."""
+    """Services tagged with any of the chosen values; for a taxonomy term, or any term below it.
+
+    `token` names the values' kind in a service's filter tokens (PostgreSQL).
+    """
+
+    def __init__(self, *args, token, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token = token
 
     def filter(self, qs, value):
         if not _chosen(value):
@@ -113,6 +165,8 @@ class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
             ids = self.queryset.descendant_ids(value)
         else:
             ids = [item.pk for item in value]
+        if connection.vendor == "postgresql":
+            return qs.filter(HasAnyToken(filter_token(self.token, pk) for pk in ids))
         m2m = Service._meta.get_field(self.field_name)
         tagged = m2m.remote_field.through.objects.filter(
             **{m2m.m2m_field_name(): OuterRef("pk"), f"{m2m.m2m_reverse_field_name()}__in": ids}
@@ -126,6 +180,7 @@ class ServiceFilter(django_filters.FilterSet):
     )
     need = AnyOfFilter(
         field_name="needs",
+        token="need",
         to_field_name="slug",
         queryset=Need.objects.all(),
         label="Need",
@@ -133,12 +188,14 @@ class ServiceFilter(django_filters.FilterSet):
     )
     population = AnyOfFilter(
         field_name="populations",
+        token="population",
         to_field_name="slug",
         queryset=Population.objects.all(),
         label="Population served",
     )
     language = AnyOfFilter(
         field_name="languages",
+        token="language",
         to_field_name="code",
         queryset=Language.objects.all(),
         label="Language",
@@ -185,6 +242,8 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         state = value.upper()
+        if connection.vendor == "postgresql":
+            return queryset.filter(HasAnyToken([filter_token("state", state), NATIONWIDE]))
         return queryset.filter(
             _services_in(
                 _with_area(extent=ServiceArea.Extent.NATIONWIDE),
@@ -206,21 +265,29 @@ class ServiceFilter(django_filters.FilterSet):
         return queryset.filter(_services_in(_with_public_address(postal_code__startswith=value)))
 
     def filter_nationwide(self, queryset, name, value):
-        nationwide = _services_in(_with_area(extent=ServiceArea.Extent.NATIONWIDE))
+        if connection.vendor == "postgresql":
+            nationwide = HasAnyToken([NATIONWIDE])
+        else:
+            nationwide = _services_in(_with_area(extent=ServiceArea.Extent.NATIONWIDE))
         return queryset.filter(nationwide if value else ~nationwide)
 
     def filter_is_24_7(self, queryset, name, value):
-        always = _services_in(*_with_schedule(open_24_7=True))
+        if connection.vendor == "postgresql":
+            always = HasAnyToken([OPEN_24_7])
+        else:
+            always = _services_in(*_with_schedule(open_24_7=True))
         return queryset.filter(always if value else ~always)
 
     def filter_open_now(self, queryset, name, value):
         now = timezone.localtime()
-        open_now = _services_in(
-            *_with_schedule(open_24_7=True),
-            *_with_schedule(
-                weekday=now.isoweekday(), opens_at__lte=now.time(), closes_at__gt=now.time()
-            ),
-        )
+        day, time = now.isoweekday(), now.time()
+        if connection.vendor == "postgresql":
+            open_now = open_now_postgres(day, time)
+        else:
+            open_now = _services_in(
+                *_with_schedule(open_24_7=True),
+                *_with_schedule(weekday=day, opens_at__lte=time, closes_at__gt=time),
+            )
         return queryset.filter(open_now if value else ~open_now)
 
     def filter_ordering(self, queryset, name, value):

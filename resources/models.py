@@ -144,6 +144,22 @@ class Organization(models.Model):
         return reverse("resources:organization", kwargs={"slug": self.slug})
 
 
+class WhereAndWhenQuerySet(models.QuerySet):
+    """For the rows that say where and when services are offered (locations, addresses,
+    links, schedules, areas). update() writes without save(), so without the signals that
+    refresh the services' filter tokens (resources.signals): it refreshes them itself,
+    for the services the rows spoke for before and after."""
+
+    def update(self, **kwargs):
+        from .signals import index_services_of  # resources.signals imports this module
+
+        pks = list(self.values_list("pk", flat=True))
+        before = list(self.model.objects.filter(pk__in=pks))
+        count = super().update(**kwargs)
+        index_services_of(before + list(self.model.objects.filter(pk__in=pks)))
+        return count
+
+
 class ServiceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
@@ -266,6 +282,10 @@ class Service(models.Model):
     modified = models.DateTimeField(auto_now=True)
     # Kept up to date by resources.search.index_services (PostgreSQL only; empty on SQLite).
     search_vector = SearchVectorField(null=True, editable=False)
+    # What the need, population, language, state and hours filters match, one token each
+    # (resources.search, "Filter tokens"), so that PostgreSQL answers several filters and
+    # the words from indexes of this one table. Kept up to date like search_vector.
+    filter_vector = SearchVectorField(null=True, editable=False)
 
     objects = ServiceQuerySet.as_manager()
 
@@ -274,6 +294,7 @@ class Service(models.Model):
         indexes = [
             # Full-text search of the search page and the API's q parameter.
             GinIndex(fields=["search_vector"], name="service_search_vector_gin"),
+            GinIndex(fields=["filter_vector"], name="service_filter_vector_gin"),
             # The default listing: published services by name.
             models.Index(fields=["publication_state", "name"], name="service_state_name_idx"),
             # Filters that find services by id (a need, a language, a place, open now) and
@@ -367,6 +388,8 @@ class Location(models.Model):
     languages = models.ManyToManyField(Language, blank=True, related_name="locations")
     modified = models.DateTimeField(auto_now=True)
 
+    objects = WhereAndWhenQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -455,6 +478,8 @@ class Address(models.Model):
         validators=[RegexValidator(r"^[A-Z]{2}$", "Use the ISO 3166 country code, e.g. US.")],
     )
 
+    objects = WhereAndWhenQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "addresses"
         # The place filters (resources.filters) look addresses up by these.
@@ -486,6 +511,8 @@ class ServiceAtLocation(models.Model):
         Location, on_delete=models.CASCADE, related_name="service_at_locations"
     )
     description = models.TextField(blank=True)
+
+    objects = WhereAndWhenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "service at location"
@@ -590,15 +617,19 @@ class Schedule(models.Model):
         max_length=300, blank=True, help_text="E.g. 'Closed on federal holidays'."
     )
 
+    objects = WhereAndWhenQuerySet.as_manager()
+
     class Meta:
         # Hour-less rows (24/7, notes) first, alike on SQLite and PostgreSQL.
         ordering = [
             models.F("weekday").asc(nulls_first=True),
             models.F("opens_at").asc(nulls_first=True),
         ]
-        # For the "open now" and "open 24/7" filters.
+        # For the "open now" and "open 24/7" filters (on PostgreSQL, for the schedules that
+        # open or close within the current hour: resources.filters.open_now_postgres).
         indexes = [
             models.Index(fields=["weekday", "opens_at", "closes_at"], name="schedule_hours_idx"),
+            models.Index(fields=["weekday", "closes_at"], name="schedule_closing_idx"),
             models.Index(
                 fields=["service", "location"],
                 condition=Q(open_24_7=True),
@@ -688,6 +719,8 @@ class ServiceArea(models.Model):
     )
     county = models.CharField(max_length=100, blank=True)
     city = models.CharField(max_length=100, blank=True)
+
+    objects = WhereAndWhenQuerySet.as_manager()
 
     class Meta:
         # The place filters (resources.filters) look areas up by these.

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import (
     SearchQuery,
+    SearchQueryField,
     SearchRank,
     SearchVectorExact,
     SearchVectorField,
@@ -41,9 +42,19 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 
-from .models import Need, Population, Service, Synonym
+from .models import (
+    Address,
+    Location,
+    Need,
+    Population,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    Synonym,
+)
 
 SEARCH_CONFIG = "english_unaccent"  # created by migration 0003 on PostgreSQL
 MAX_CLAUSES = 12
@@ -344,11 +355,112 @@ def facet_counts(service_ids):
     }
 
 
-# Keeping the stored search vectors fresh (PostgreSQL)
+# Filter tokens (PostgreSQL)
+#
+# A service's filter_vector holds a token for each need, population and language it is
+# tagged with, for each state it answers for (its areas' states and its public
+# addresses' states, or "nationwide"), and for its opening hours: "open:24/7", and one
+# per hour of the week during all of which it (or one of its locations) is open. A
+# filter is then `filter_vector @@ 'a' | 'b'`: PostgreSQL intersects it with the other
+# filters and the words in the GIN indexes of this one table, before reading a single
+# service, where joins would build and hash each filter's set of services first. SQLite
+# filters through the joins (resources.filters).
+
+NATIONWIDE = "nationwide"
+OPEN_24_7 = "open:24/7"
+SAFE_TOKEN = re.compile(r"[\w:/-]+")
+
+
+def filter_token(kind, value):
+    """The token of a need, population or language (kind "need", ...; value its primary
+    key) or of a state (kind "state"; value its code, as stored)."""
+    return f"{kind}:{value}"
+
+
+def open_hour_token(weekday, hour):
+    """The token of a service open from `hour`:00 until the next hour (0-23) on
+    `weekday` (ISO, 1-7): "open:0" is Monday 00:00-01:00, "open:167" Sunday 23:00-24:00."""
+    return f"open:{(weekday - 1) * 24 + hour}"
+
+
+class HasAnyToken(Func):
+    """Whether a service's filter_vector holds any of `tokens`. They are compared as they
+    are (cast to tsquery, never parsed, stemmed or lower-cased)."""
+
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+    def __init__(self, tokens):
+        tokens = sorted(tokens)
+        if not tokens or not all(SAFE_TOKEN.fullmatch(token) for token in tokens):
+            raise ValueError(f"Not a list of filter tokens: {tokens!r}")
+        query = " | ".join(f"'{token}'" for token in tokens)
+        super().__init__(F("filter_vector"), Cast(Value(query), SearchQueryField()))
+
+
+# Keeping the stored vectors fresh (PostgreSQL)
+
+
+def _tokens_sql(only):
+    """Each service's filter tokens (of the services `only` keeps), as the filters look
+    them up (see HasAnyToken)."""
+    m2m = [
+        (Service.needs, "need"),
+        (Service.populations, "population"),
+        (Service.languages, "language"),
+    ]
+    tagged = [
+        f"SELECT service_id, '{kind}:' || {manager.field.m2m_reverse_name()} AS token "
+        f"FROM {manager.through._meta.db_table}"
+        for manager, kind in m2m
+    ]
+    # The service's own schedules and its locations' (confidential or not: hours are
+    # not secret), as the hours filters have always read them.
+    schedule = Schedule._meta.db_table
+    schedules = f"""
+        SELECT service_id, weekday, opens_at, closes_at, open_24_7
+        FROM {schedule} WHERE service_id IS NOT NULL
+        UNION ALL
+        SELECT sal.service_id, h.weekday, h.opens_at, h.closes_at, h.open_24_7
+        FROM {schedule} h
+        JOIN {ServiceAtLocation._meta.db_table} sal ON sal.location_id = h.location_id
+    """
+    return f"""
+        SELECT x.service_id, array_to_tsvector(array_agg(DISTINCT x.token)) AS tokens
+        FROM (
+            {" UNION ALL ".join(tagged)}
+            UNION ALL
+            SELECT service_id,
+                   CASE WHEN extent = '{ServiceArea.Extent.NATIONWIDE}' THEN '{NATIONWIDE}'
+                        ELSE 'state:' || state END
+            FROM {ServiceArea._meta.db_table}
+            WHERE extent = '{ServiceArea.Extent.NATIONWIDE}' OR state <> ''
+            UNION ALL
+            -- A confidential location never answers a place filter.
+            SELECT sal.service_id, 'state:' || a.state_province
+            FROM {ServiceAtLocation._meta.db_table} sal
+            JOIN {Location._meta.db_table} l ON l.id = sal.location_id AND NOT l.confidential
+            JOIN {Address._meta.db_table} a ON a.location_id = l.id
+            WHERE a.state_province <> ''
+            UNION ALL
+            SELECT s.service_id, '{OPEN_24_7}' FROM ({schedules}) s WHERE s.open_24_7
+            UNION ALL
+            -- Each hour the schedule covers from its first moment to its last (so none
+            -- for 23:00-24:00, which no closing time reaches).
+            SELECT s.service_id, 'open:' || ((s.weekday - 1) * 24 + hour)
+            FROM ({schedules}) s, generate_series(0, 23) AS hour
+            WHERE s.weekday IS NOT NULL
+              AND s.opens_at <= make_time(hour, 0, 0)
+              AND s.closes_at - time '00:00' >= make_interval(hours => hour + 1)
+        ) x
+        {only}
+        GROUP BY x.service_id
+    """
 
 
 def index_services(service_ids=None):
-    """Recompute the search vector of the given services (all when None).
+    """Recompute the search and filter vectors of the given services (all when None).
 
     One statement for any number of services: term names are gathered per service with
     GROUP BY and joined, which stays fast for a full rebuild of a national directory.
@@ -397,12 +509,14 @@ def index_services(service_ids=None):
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH documents AS ({documents})
+            WITH documents AS ({documents}), tokens AS ({_tokens_sql(only)})
             UPDATE resources_service s SET search_vector =
                 setweight(to_tsvector(%(config)s::regconfig, d.names), 'A')
                 || setweight(to_tsvector(%(config)s::regconfig, d.terms), 'B')
-                || setweight(to_tsvector(%(config)s::regconfig, d.prose), 'C')
-            FROM documents d WHERE d.id = s.id
+                || setweight(to_tsvector(%(config)s::regconfig, d.prose), 'C'),
+                filter_vector = COALESCE(t.tokens, ''::tsvector)
+            FROM documents d LEFT JOIN tokens t ON t.service_id = d.id
+            WHERE d.id = s.id
             """,
             params,
         )

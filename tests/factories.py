@@ -19,6 +19,7 @@ from resources.models import (
     ServiceAtLocation,
     Weekday,
 )
+from resources.search import index_services
 
 # The confidential shelter of make_rich_service: none of these may ever be shown.
 SHELTER_ADDRESS = "7 Hidden Lane"
@@ -198,4 +199,5 @@ def make_many_services(count):
         (Service.languages.through, "language", english),
     ]:
         through.objects.bulk_create(through(service=s, **{name: value}) for s in services)
+    index_services([s.pk for s in services])  # bulk writes send no signals
     return services

@@ -110,6 +110,11 @@ class Command(BaseCommand):
                     cursor.execute("SET LOCAL session_replication_role = replica")
             counts = Generator(random.Random(seed), batch_size).run(services)
         index_started = time.monotonic()
+        if connection.vendor == "postgresql":
+            # Statistics of what was just written, as after a restore: without them the
+            # planner takes the tables for empty and indexes 10,000 services in 21 s, not 3.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         index_services()
         finished = time.monotonic()
         summary = ", ".join(f"{n} {name}" for name, n in counts.items())
