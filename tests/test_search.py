@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.postgres.search import SearchQuery, SearchVectorExact
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from resources.filters import ServiceFilter
 from resources.models import Need, Service, Synonym
@@ -272,10 +273,21 @@ def test_parse_query_recognises_multi_word_synonyms_and_negation():
     ]
 
 
-def test_facet_counts_count_the_current_results(services, django_assert_max_num_queries):
+@pytest.mark.parametrize("as_ids", [False, True], ids=["queryset", "list of ids"])
+def test_facet_counts_count_the_current_results(services, as_ids, django_assert_max_num_queries):
     queryset = search_services(Service.objects.published(), "lawyer")
+    service_ids = list(queryset.values_list("pk", flat=True)) if as_ids else queryset
     with django_assert_max_num_queries(2):
-        facets = facet_counts(queryset)
+        facets = facet_counts(service_ids)
     counts = {need.slug: need.count for need in facets["needs"]}
     assert counts == {"legal-aid": 1, "counseling": 1}
     assert {p.slug: p.count for p in facets["populations"]} == {"women": 1}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="array parameters are PostgreSQL's")
+def test_facet_counts_send_a_windows_ids_as_one_array(services):
+    service_ids = list(Service.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        facet_counts(service_ids)
+    for query in queries.captured_queries:
+        assert "= ANY(" in query["sql"] and " IN (" not in query["sql"], query["sql"]
