@@ -297,9 +297,9 @@ class Service(models.Model):
             GinIndex(fields=["filter_vector"], name="service_filter_vector_gin"),
             # The default listing: published services by name.
             models.Index(fields=["publication_state", "name"], name="service_state_name_idx"),
-            # Filters that find services by id (a need, a language, a place, open now) and
-            # then sort them by name: each match is read from this narrow index rather
-            # than from the wide service row.
+            # Filters that find services by id through joins (city and ZIP; on SQLite
+            # every filter) and then sort them by name: each match is read from this
+            # narrow index rather than from the wide service row.
             models.Index(
                 fields=["id", "name"],
                 condition=Q(publication_state=PublicationState.PUBLISHED),

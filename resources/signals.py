@@ -3,9 +3,10 @@
 Saving a service, changing its needs, populations or languages, renaming its
 organization or one of its terms, or changing where and when it is offered (its areas,
 its locations, their addresses, whether a location is confidential, the service's and
-its locations' schedules) refreshes the affected services' search, filter and hours
-vectors. Bulk writes that bypass signals (seed_demo) call
-resources.search.index_services themselves. Any change to a synonym, or to the needs
+its locations' schedules) refreshes the affected services' search and filter vectors;
+so does update() on those rows (models.WhereAndWhenQuerySet). Bulk writes that send no
+signals (seed_demo) call resources.search.index_services themselves; `manage.py
+index_services` rebuilds every service. Any change to a synonym, or to the needs
 synonyms point to, clears the cached synonym table.
 """
 
