@@ -86,30 +86,36 @@ def term_deleted(sender, instance, **kwargs):
 WHERE_AND_WHEN = (ServiceArea, ServiceAtLocation, Address, Location, Schedule)
 
 
-def _services_of(row):
-    """From the row's own fields: it may just have been deleted."""
-    if isinstance(row, (ServiceArea, ServiceAtLocation)):
-        return {row.service_id}
-    services = {row.service_id} if getattr(row, "service_id", None) else set()  # a schedule's
-    location_id = row.pk if isinstance(row, Location) else row.location_id
-    if location_id is not None:
-        links = ServiceAtLocation.objects.filter(location_id=location_id)
+def _services_of(rows):
+    """The services the rows speak for, from their own fields (they may just have been
+    deleted): one query for those offered at the rows' locations."""
+    services, location_ids = set(), set()
+    for row in rows:
+        if isinstance(row, (ServiceArea, ServiceAtLocation)):
+            services.add(row.service_id)
+            continue
+        if getattr(row, "service_id", None):  # a schedule of the service itself
+            services.add(row.service_id)
+        location_ids.add(row.pk if isinstance(row, Location) else row.location_id)
+    location_ids.discard(None)
+    if location_ids:
+        links = ServiceAtLocation.objects.filter(location_id__in=location_ids)
         services.update(links.values_list("service_id", flat=True))
     return services
 
 
 def index_services_of(rows):
-    _index(set().union(*(_services_of(row) for row in rows)))
+    _index(_services_of(rows))
 
 
 def where_or_when_saving(sender, instance, **kwargs):
     # Looked up even for a row being added: loaddata adds rows that may exist already.
     before = sender.objects.filter(pk=instance.pk).first()
-    instance.services_before = _services_of(before) if before else set()
+    instance.services_before = _services_of([before] if before else [])
 
 
 def where_or_when_changed(sender, instance, **kwargs):
-    _index(getattr(instance, "services_before", set()) | _services_of(instance))
+    _index(getattr(instance, "services_before", set()) | _services_of([instance]))
 
 
 for model in WHERE_AND_WHEN:

@@ -150,6 +150,18 @@ def test_updates_in_bulk_refresh_the_services_they_touch():
     assert matches(state="WI") == ["Hotline"]
 
 
+def test_an_update_in_bulk_refreshes_in_a_fixed_number_of_queries(
+    django_assert_max_num_queries,
+):
+    offices = [office_in("IL", make_service(name=f"Clinic {n}")) for n in range(6)]
+
+    # the ids, the rows before and after, the update, their services, then the index
+    with django_assert_max_num_queries(7):
+        Location.objects.filter(pk__in=[o.pk for o in offices]).update(confidential=True)
+
+    assert matches(state="IL") == []
+
+
 def test_a_fixture_moving_an_address_refreshes_both_sides():
     first, second = make_service(name="First"), make_service(name="Second")
     office = office_in("WI", first)
