@@ -8,7 +8,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -64,6 +64,14 @@ def _services_in(*id_sets):
     return Q(pk__in=_union(*id_sets))
 
 
+def _holding(tokens, *id_sets):
+    """Services whose filter tokens include any of `tokens` (PostgreSQL), or, on other
+    databases, services in any of `id_sets`: the same services, found through joins."""
+    if connection.vendor == "postgresql":
+        return HasAnyToken(tokens)
+    return _services_in(*id_sets)
+
+
 def _with_public_address(**lookups):
     """Ids of services with a non-confidential location whose address matches `lookups`.
 
@@ -104,7 +112,7 @@ class PkInArray(Func):
         super().__init__(F("pk"), ArraySubquery(queryset))
 
 
-def open_now_postgres(day, time):
+def _open_now_postgres(day, time):
     """Services open 24/7 or during all of this hour (their filter tokens), and those with
     a schedule open now that opens or closes within this hour: few, found by the
     schedules' indexes, where the schedules open now can be most of the directory."""
@@ -165,13 +173,11 @@ class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
             ids = self.queryset.descendant_ids(value)
         else:
             ids = [item.pk for item in value]
-        if connection.vendor == "postgresql":
-            return qs.filter(HasAnyToken(filter_token(self.token, pk) for pk in ids))
         m2m = Service._meta.get_field(self.field_name)
         tagged = m2m.remote_field.through.objects.filter(
-            **{m2m.m2m_field_name(): OuterRef("pk"), f"{m2m.m2m_reverse_field_name()}__in": ids}
-        )
-        return qs.filter(Exists(tagged))
+            **{f"{m2m.m2m_reverse_field_name()}__in": ids}
+        ).values(m2m.m2m_field_name())
+        return qs.filter(_holding([filter_token(self.token, pk) for pk in ids], tagged))
 
 
 class ServiceFilter(django_filters.FilterSet):
@@ -242,10 +248,9 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         state = value.upper()
-        if connection.vendor == "postgresql":
-            return queryset.filter(HasAnyToken([filter_token("state", state), NATIONWIDE]))
         return queryset.filter(
-            _services_in(
+            _holding(
+                [filter_token("state", state), NATIONWIDE],
                 _with_area(extent=ServiceArea.Extent.NATIONWIDE),
                 _with_area(state=state),
                 _with_public_address(state_province=state),
@@ -265,24 +270,18 @@ class ServiceFilter(django_filters.FilterSet):
         return queryset.filter(_services_in(_with_public_address(postal_code__startswith=value)))
 
     def filter_nationwide(self, queryset, name, value):
-        if connection.vendor == "postgresql":
-            nationwide = HasAnyToken([NATIONWIDE])
-        else:
-            nationwide = _services_in(_with_area(extent=ServiceArea.Extent.NATIONWIDE))
+        nationwide = _holding([NATIONWIDE], _with_area(extent=ServiceArea.Extent.NATIONWIDE))
         return queryset.filter(nationwide if value else ~nationwide)
 
     def filter_is_24_7(self, queryset, name, value):
-        if connection.vendor == "postgresql":
-            always = HasAnyToken([OPEN_24_7])
-        else:
-            always = _services_in(*_with_schedule(open_24_7=True))
+        always = _holding([OPEN_24_7], *_with_schedule(open_24_7=True))
         return queryset.filter(always if value else ~always)
 
     def filter_open_now(self, queryset, name, value):
         now = timezone.localtime()
         day, time = now.isoweekday(), now.time()
         if connection.vendor == "postgresql":
-            open_now = open_now_postgres(day, time)
+            open_now = _open_now_postgres(day, time)
         else:
             open_now = _services_in(
                 *_with_schedule(open_24_7=True),

@@ -626,7 +626,7 @@ class Schedule(models.Model):
             models.F("opens_at").asc(nulls_first=True),
         ]
         # For the "open now" and "open 24/7" filters (on PostgreSQL, for the schedules that
-        # open or close within the current hour: resources.filters.open_now_postgres).
+        # open or close within the current hour: resources.filters._open_now_postgres).
         indexes = [
             models.Index(fields=["weekday", "opens_at", "closes_at"], name="schedule_hours_idx"),
             models.Index(fields=["weekday", "closes_at"], name="schedule_closing_idx"),

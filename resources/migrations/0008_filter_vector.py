@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
                 fields=["filter_vector"], name="service_filter_vector_gin"
             ),
         ),
-        # For open now (resources.filters.open_now_postgres): the schedules that close
+        # For open now (resources.filters._open_now_postgres): the schedules that close
         # within the current hour.
         migrations.AddIndex(
             model_name="schedule",
