@@ -30,6 +30,7 @@ from .search import (
     filter_token,
     open_hour_token,
     parse_query,
+    search_names,
     search_services,
 )
 
@@ -305,22 +306,26 @@ class ServiceFilter(django_filters.FilterSet):
         return chosen or ("relevance" if searching else "name")
 
     @property
-    def leading(self):
-        """For ResultWindowPaginator: the services that lead this search's order (its
-        name matches) when looking for them first pays, else None.
+    def split(self):
+        """For ResultWindowPaginator: this search's results as two querysets in order, its
+        name matches (which lead the order) and the rest, when looking for the name matches
+        on their own pays; else None.
 
         It pays for words alone, which can match a quarter of the directory. With other
         filters too, fewer services match, and the filters would run twice whenever the
         name matches did not fill the window.
         """
         parsed = getattr(self, "parsed_query", None)
-        words = parsed and any(not clause.negated for clause in parsed.clauses)
-        if not words or self.ordering_key != "relevance":
+        if not (parsed and parsed.has_words) or self.ordering_key != "relevance":
             return None
         filters = self.form.cleaned_data.items()
         if any(_chosen(value) for name, value in filters if name not in {"q", "ordering"}):
             return None
-        return NAME_MATCHES
+        order = ORDERINGS["relevance"]
+        return (
+            search_names(self.queryset, parsed).order_by(*order),
+            self.qs.exclude(NAME_MATCHES),
+        )
 
     @property
     def query_truncated(self):

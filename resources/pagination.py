@@ -20,33 +20,32 @@ class ResultWindowPaginator(Paginator):
     caseworker narrows the search instead of reading page 60, and partners who copy the
     whole directory page through the HSDS profile, whose totals are exact.
 
-    `leading`, when given, is a condition met by the services that come first in the
-    order and by no others (a search's name matches). They are looked for on their own,
-    and the rest only when they are too few to fill the window: a word matching a
-    quarter of the directory is then never ranked beyond its name matches.
+    `split`, when given, is the same results as two querysets, one after the other in
+    the order (a search's name matches, then the rest). The rest are looked for only when
+    the first are too few to fill the window: a word matching a quarter of the directory
+    is then never ranked beyond its name matches.
     """
 
     window = RESULT_WINDOW
 
-    def __init__(self, object_list, per_page, *, rows, leading=None, **kwargs):
+    def __init__(self, object_list, per_page, *, rows, split=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
-        self.leading = leading
+        self.split = split
 
     @cached_property
     def ids(self):
         limit = self.window + 1
-        ids = self.object_list.values_list("pk", flat=True)
-        if self.leading is None:
-            return list(ids[:limit])
-        first = list(ids.filter(self.leading)[:limit])
+        if self.split is None:
+            return list(self.object_list.values_list("pk", flat=True)[:limit])
+        leading, rest = (part.values_list("pk", flat=True) for part in self.split)
+        first = list(leading[:limit])
         if len(first) == limit:
             return first
         # The two queries see the directory a moment apart: a service renamed in
         # between must not be listed twice.
         seen = set(first)
-        rest = ids.exclude(self.leading)[: limit - len(first)]
-        return first + [pk for pk in rest if pk not in seen]
+        return first + [pk for pk in rest[: limit - len(first)] if pk not in seen]
 
     @cached_property
     def count(self):

@@ -13,7 +13,8 @@ so the development server needs no database server.
 In relevance order, on both, the services whose names hold every clause come first
 (`name_match`), then the others by rank. A broad word ("legal") can match a quarter of
 a national directory, and its name matches alone may fill the first pages: the search
-page and the API then never rank the rest (see ResultWindowPaginator's `leading`).
+page and the API then look for them on their own (`search_names`, through the names'
+own index) and never rank the rest (see ResultWindowPaginator's `split`).
 """
 
 import re
@@ -93,9 +94,15 @@ class Clause:
 class ParsedQuery:
     clauses: list[Clause]
     truncated: bool = False
+    corrected: bool = False  # whether typo corrections have been looked for (PostgreSQL)
 
     def __bool__(self):
         return bool(self.clauses)
+
+    @property
+    def has_words(self):
+        """Whether any clause must be found (not only excluded)."""
+        return any(not clause.negated for clause in self.clauses)
 
 
 def _words(text):
@@ -175,6 +182,7 @@ def parse_query(query, synonyms=None):
 RELEVANCE = ["-name_match", "-rank", "name", "pk"]
 NAME_MATCHES = Q(name_match=True)
 NO = Value(False, output_field=BooleanField())
+YES = Value(True, output_field=BooleanField())
 UNRANKED = {"rank": Value(0.0, output_field=FloatField()), "name_match": NO}
 
 
@@ -190,6 +198,20 @@ def search_services(queryset, query):
     if connection.vendor == "postgresql":
         return _search_postgres(queryset, parsed)
     return _search_substring(queryset, parsed)
+
+
+def search_names(queryset, query):
+    """The name matches of search_services(queryset, query), annotated alike: the
+    services whose names hold every clause and that match no excluded one. They lead the
+    relevance order, and are found through the names' own index without matching the
+    words anywhere else, which for a broad word is most of the work.
+    """
+    parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
+    if not parsed.has_words:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        return _search_postgres(queryset, parsed, names_only=True)
+    return _search_substring(queryset, parsed, names_only=True)
 
 
 # PostgreSQL
@@ -221,9 +243,14 @@ def _clause_tsquery(clause):
     return ~query if clause.negated else query
 
 
-def _correct_typos(clauses):
+def _correct_typos(parsed):
     """Offer, for each plain word the directory has never seen, the most similar ones."""
-    unknown = [c for c in clauses if not (c.phrase or c.negated or c.synonym) and len(c.text) > 3]
+    if parsed.corrected:
+        return
+    parsed.corrected = True
+    unknown = [
+        c for c in parsed.clauses if not (c.phrase or c.negated or c.synonym) and len(c.text) > 3
+    ]
     if not unknown:
         return
     words = [c.text for c in unknown]
@@ -250,23 +277,28 @@ def _correct_typos(clauses):
         clause.corrections = suggestions.get(clause.text, [])
 
 
-def _search_postgres(queryset, parsed):
-    _correct_typos(parsed.clauses)
+def _search_postgres(queryset, parsed, names_only=False):
+    _correct_typos(parsed)
     combined = every_positive = None
     for clause in parsed.clauses:
         tsquery = _clause_tsquery(clause)
         combined = tsquery if combined is None else combined & tsquery
         if not clause.negated:
             every_positive = tsquery if every_positive is None else every_positive & tsquery
-    queryset = queryset.filter(search_vector=combined)
     if every_positive is None:  # only excluded words: nothing to rank by
-        return queryset.annotate(**UNRANKED)
-    return queryset.annotate(
-        rank=Coalesce(SearchRank(F("search_vector"), combined), Value(0.0)),
-        # Never NULL: a service without a vector matches no search. (Wrapping it in
-        # COALESCE would hide it from its index.)
-        name_match=SearchVectorExact(NameVector("search_vector"), every_positive),
-    )
+        return queryset.filter(search_vector=combined).annotate(**UNRANKED)
+    # Never NULL: a service without a vector matches no search. (Wrapping it in COALESCE
+    # would hide it from its index.)
+    in_name = SearchVectorExact(NameVector("search_vector"), every_positive)
+    rank = Coalesce(SearchRank(F("search_vector"), combined), Value(0.0))
+    if not names_only:
+        return queryset.filter(search_vector=combined).annotate(rank=rank, name_match=in_name)
+    # A name holding every clause is part of the vector, which then holds them too: only
+    # excluded words are left to look for in the whole vector.
+    queryset = queryset.filter(in_name)
+    if combined is not every_positive:
+        queryset = queryset.filter(search_vector=combined)
+    return queryset.annotate(rank=rank, name_match=YES)
 
 
 # SQLite (and any other database): substring matching, same contract
@@ -315,9 +347,7 @@ def _clause_q(clause):
     return ~q if clause.negated else q
 
 
-def _search_substring(queryset, parsed):
-    for clause in parsed.clauses:
-        queryset = queryset.filter(_clause_q(clause))
+def _search_substring(queryset, parsed, names_only=False):
     score = Value(0.0)
     in_name = Q()
     for clause in parsed.clauses:
@@ -330,6 +360,12 @@ def _search_substring(queryset, parsed):
                 default=Value(0.1),
                 output_field=FloatField(),
             )
+    # A name holding a clause matches it: with names_only, only excluded words are left.
+    for clause in parsed.clauses:
+        if clause.negated or not names_only:
+            queryset = queryset.filter(_clause_q(clause))
+    if names_only:
+        return queryset.filter(in_name).annotate(rank=score, name_match=YES)
     name_match = ExpressionWrapper(in_name, output_field=BooleanField()) if in_name else NO
     return queryset.annotate(rank=score, name_match=name_match)
 

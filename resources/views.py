@@ -26,7 +26,7 @@ def search(request):
     valid = filterset.is_valid()
     if valid:
         paginator = ResultWindowPaginator(
-            filterset.qs, PAGE_SIZE, rows=services.for_results(), leading=filterset.leading
+            filterset.qs, PAGE_SIZE, rows=services.for_results(), split=filterset.split
         )
         page, page_notice = _get_page(paginator, request.GET.get("page"))
         # Counts beside the filters, while every match is in the window; past it, the

@@ -7,7 +7,6 @@ from resources.filters import ServiceFilter
 from resources.models import Need, Service, Synonym
 from resources.pagination import ResultWindowPaginator
 from resources.search import (
-    NAME_MATCHES,
     RELEVANCE,
     SEARCH_CONFIG,
     NameVector,
@@ -135,22 +134,40 @@ def test_a_broad_word_ranks_the_other_matches_only_if_its_name_matches_are_too_f
         make_service(name=f"Safe House {n}", description="An emergency shelter.")
     results, filterset = broad_search("shelter")
     in_order = list(results.values_list("pk", flat=True)[:5])
-    paginator = ResultWindowPaginator(
-        results, 2, rows=Service.objects.all(), leading=filterset.leading
-    )
+    paginator = ResultWindowPaginator(results, 2, rows=Service.objects.all(), split=filterset.split)
 
     with django_assert_num_queries(queries):
         assert paginator.ids == in_order
 
 
 def test_name_matches_are_looked_for_first_only_for_words_alone(services):
-    assert broad_search("legal")[1].leading is NAME_MATCHES
-    assert broad_search("legal", state="IL")[1].leading is None
-    assert broad_search("legal", need=["legal-aid"])[1].leading is None
-    assert broad_search("legal", ordering="name")[1].leading is None
-    assert broad_search("legal", nationwide="false")[1].leading is None
-    assert broad_search("-legal")[1].leading is None  # nothing to match names against
-    assert broad_search("")[1].leading is None
+    assert broad_search("legal")[1].split is not None
+    assert broad_search("legal", state="IL")[1].split is None
+    assert broad_search("legal", need=["legal-aid"])[1].split is None
+    assert broad_search("legal", ordering="name")[1].split is None
+    assert broad_search("legal", nationwide="false")[1].split is None
+    assert broad_search("-legal")[1].split is None  # nothing to match names against
+    assert broad_search("")[1].split is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["clinic", "legal clinic", '"legal clinic"', "legal -annex", "attorney clinic", "clinics"],
+)
+def test_name_matches_found_on_their_own_are_those_the_whole_search_puts_first(services, query):
+    make_service(name="Legal Clinic Annex", description="Walk-in hours.")
+    make_service(name="Northside Drop-in", keywords="legal clinic")
+    make_service(name="Attorney Clinic", needs=[Need.objects.get(slug="legal-aid")])
+    results, filterset = broad_search(query)
+    expected = [service.pk for service in results if service.name_match]
+
+    name_matches, rest = filterset.split
+
+    assert expected, "the query should have name matches"
+    assert list(name_matches.values_list("pk", flat=True)) == expected
+    assert list(rest.values_list("pk", flat=True)) == [
+        service.pk for service in results if not service.name_match
+    ]
 
 
 def test_only_published_services_are_searched(services):

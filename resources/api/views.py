@@ -17,7 +17,7 @@ from .querysets import has_published_service, public_locations, published_servic
 
 
 class ServiceFilterBackend(DjangoFilterBackend):
-    """Keeps the view's ServiceFilter, whose `leading` the search window asks for."""
+    """Keeps the view's ServiceFilter, whose `split` the search window asks for."""
 
     def get_filterset(self, request, queryset, view):
         view.filterset = super().get_filterset(request, queryset, view)
