@@ -26,10 +26,12 @@ from .search import (
     NATIONWIDE,
     OPEN_24_7,
     RELEVANCE,
+    HasAnyBit,
     HasAnyToken,
     filter_token,
     open_hour_token,
     parse_query,
+    place_mask,
     search_names,
     search_services,
 )
@@ -249,6 +251,12 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_state(self, queryset, name, value):
         state = value.upper()
+        mask = place_mask(state)
+        # A state's listing reads the place bits from the listing index. With other
+        # filters, the tokens let PostgreSQL intersect indexes instead, and it has no
+        # statistics on bits to choose between the two itself.
+        if connection.vendor == "postgresql" and mask is not None and self.chosen == {"state"}:
+            return queryset.filter(HasAnyBit(mask))
         return queryset.filter(
             _holding(
                 [filter_token("state", state), NATIONWIDE],
@@ -306,6 +314,12 @@ class ServiceFilter(django_filters.FilterSet):
         return chosen or ("relevance" if searching else "name")
 
     @property
+    def chosen(self):
+        """The names of the filters chosen (the sort order is not a filter)."""
+        filters = self.form.cleaned_data.items()
+        return {name for name, value in filters if name != "ordering" and _chosen(value)}
+
+    @property
     def split(self):
         """For ResultWindowPaginator: this search's results as two querysets in order, its
         name matches (which lead the order) and the rest, when looking for the name matches
@@ -318,8 +332,7 @@ class ServiceFilter(django_filters.FilterSet):
         parsed = getattr(self, "parsed_query", None)
         if not (parsed and parsed.has_words) or self.ordering_key != "relevance":
             return None
-        filters = self.form.cleaned_data.items()
-        if any(_chosen(value) for name, value in filters if name not in {"q", "ordering"}):
+        if self.chosen != {"q"}:
             return None
         order = ORDERINGS["relevance"]
         return (

@@ -286,6 +286,9 @@ class Service(models.Model):
     # (resources.search, "Filter tokens"), so that PostgreSQL answers several filters and
     # the words from indexes of this one table. Kept up to date like search_vector.
     filter_vector = SearchVectorField(null=True, editable=False)
+    # The states (and "nationwide") of its place tokens as bits (resources.search, "Place
+    # bits"), kept in the listing index so a state's listing reads no service rows.
+    place_bits = models.BigIntegerField(default=0, editable=False)
 
     objects = ServiceQuerySet.as_manager()
 
@@ -295,8 +298,13 @@ class Service(models.Model):
             # Full-text search of the search page and the API's q parameter.
             GinIndex(fields=["search_vector"], name="service_search_vector_gin"),
             GinIndex(fields=["filter_vector"], name="service_filter_vector_gin"),
-            # The default listing: published services by name.
-            models.Index(fields=["publication_state", "name"], name="service_state_name_idx"),
+            # The default listing, published services by name, also by state: the place
+            # bits are read from the index, not from each service's row.
+            models.Index(
+                fields=["publication_state", "name"],
+                include=["id", "place_bits"],
+                name="service_listing_idx",
+            ),
             # Filters that find services by id through joins (city and ZIP; on SQLite
             # every filter) and then sort them by name: each match is read from this
             # narrow index rather than from the wide service row.

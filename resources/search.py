@@ -453,6 +453,44 @@ class HasAnyToken(Func):
         super().__init__(F("filter_vector"), Cast(Value(query), SearchQueryField()))
 
 
+# Place bits (PostgreSQL)
+#
+# A state's listing (services in or serving IL, by name) matches one service in a dozen,
+# so PostgreSQL walks the listing index in name order and checks each service. Reading
+# each one's filter tokens meant reading its row; its place_bits, a bit for each state
+# it answers for (and one for nationwide), are in the index itself. A code without a bit
+# (any two letters validate) is looked up by its token.
+
+# The states, the District of Columbia, the territories, the freely associated states and
+# the armed forces' codes: every USPS code.
+STATE_CODES = """
+    AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH
+    NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI FM MH
+    PW AA AE AP
+""".split()  # noqa: SIM905
+# Bit i of place_bits stands for PLACE_TOKENS[i]: 63 bits, of a bigint's 64.
+PLACE_TOKENS = (NATIONWIDE, *(filter_token("state", code) for code in STATE_CODES))
+
+
+def place_mask(state):
+    """The bits of a state's services and of nationwide ones, or None for a code without
+    a bit (any two letters are a valid state filter)."""
+    token = filter_token("state", state)
+    if token not in PLACE_TOKENS:
+        return None
+    return 1 << PLACE_TOKENS.index(NATIONWIDE) | 1 << PLACE_TOKENS.index(token)
+
+
+class HasAnyBit(Func):
+    """Whether a service's place_bits share any bit with `mask`."""
+
+    template = "(%(expressions)s & %(mask)s <> 0)"
+    output_field = BooleanField()
+
+    def __init__(self, mask):
+        super().__init__(F("place_bits"), mask=int(mask))
+
+
 # Keeping the stored vectors fresh (PostgreSQL)
 
 
@@ -521,7 +559,11 @@ def index_services(service_ids=None):
     """
     if connection.vendor != "postgresql":
         return
-    params = {"config": SEARCH_CONFIG, "ids": list(service_ids or [])}
+    params = {
+        "config": SEARCH_CONFIG,
+        "ids": list(service_ids or []),
+        "places": list(PLACE_TOKENS),
+    }
     only = "" if service_ids is None else "WHERE x.service_id = ANY(%(ids)s)"
     term_names = """
         SELECT x.service_id,
@@ -568,7 +610,12 @@ def index_services(service_ids=None):
                 setweight(to_tsvector(%(config)s::regconfig, d.names), 'A')
                 || setweight(to_tsvector(%(config)s::regconfig, d.terms), 'B')
                 || setweight(to_tsvector(%(config)s::regconfig, d.prose), 'C'),
-                filter_vector = COALESCE(t.tokens, ''::tsvector)
+                filter_vector = COALESCE(t.tokens, ''::tsvector),
+                place_bits = COALESCE((
+                    SELECT bit_or(1::bigint << (array_position(%(places)s::text[], token) - 1))
+                    FROM unnest(tsvector_to_array(t.tokens)) AS token
+                    WHERE token = ANY(%(places)s::text[])
+                ), 0)
             FROM documents d LEFT JOIN tokens t ON t.service_id = d.id
             WHERE d.id = s.id
             """,

@@ -26,7 +26,7 @@ from resources.models import (
     ServiceAtLocation,
     Weekday,
 )
-from resources.search import HasAnyToken, filter_token
+from resources.search import PLACE_TOKENS, HasAnyToken, filter_token, place_mask
 from tests.factories import (
     make_language,
     make_location,
@@ -338,6 +338,10 @@ def test_filters_answer_for_services_written_in_bulk():
     assert expected_illinois and expected_spanish  # the sample holds both
     assert matches(state="IL") == expected_illinois
     assert matches(language="es") == expected_spanish
+    # A state alone reads the place bits (PostgreSQL); with another filter, the tokens.
+    assert matches(state="IL", language="es") == sorted(
+        set(expected_illinois) & set(expected_spanish)
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="filter tokens are PostgreSQL's")
@@ -361,6 +365,37 @@ def test_tag_and_place_filters_read_the_filter_tokens_through_their_index():
     # The filters' expression is one the GIN index answers.
     by_tokens = plan(Service.objects.filter(HasAnyToken([filter_token("state", "IL")])))
     assert "service_filter_vector_gin" in by_tokens, by_tokens
+
+
+def test_a_state_code_outside_the_usps_list_still_finds_its_services():
+    service = make_service(name="Clinic")
+    ServiceArea.objects.create(service=service, extent="state", state="ZZ")
+    office_in("AP", service)  # the last of the place bits
+    assert matches(state="zz") == ["Clinic"]
+    assert matches(state="AP") == ["Clinic"]
+    assert matches(state="zz", nationwide="false") == ["Clinic"]  # through the tokens
+
+
+def test_place_bits_fit_in_a_bigint():
+    assert len(PLACE_TOKENS) <= 63 and len(set(PLACE_TOKENS)) == len(PLACE_TOKENS)
+    assert place_mask("ZZ") is None
+    assert place_mask("IL") == 1 | 1 << PLACE_TOKENS.index("state:IL")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="place bits are PostgreSQL's")
+def test_a_states_listing_reads_only_the_listing_index():
+    office_in("IL", make_service(name="Clinic"))
+    filterset = ServiceFilter(QueryDict("state=IL"), queryset=Service.objects.published())
+    assert filterset.is_valid()
+    sql, params = filterset.qs.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is read whole
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Only Scan using service_listing_idx" in plan, plan
+    assert "filter_vector" not in plan, plan
 
 
 def test_an_address_where_no_service_is_offered_answers_no_filter():
