@@ -165,9 +165,16 @@ class ServiceQuerySet(models.QuerySet):
         return self.filter(publication_state=PublicationState.PUBLISHED)
 
     def for_summary(self):
-        """What a list of services shows of each (no locations): a fixed number of queries."""
+        """What the API's list of services shows of each (no locations), in a fixed number
+        of queries: its needs, populations, languages and phones as plain lists
+        (`need_list`, ...). A related manager, made anew for each service and each
+        relation it is read through, cost a sixth of the list's time."""
+        phones = Phone.objects.prefetch_related("languages")
         return self.select_related("organization").prefetch_related(
-            "needs", "populations", "languages", "phones__languages"
+            models.Prefetch("needs", to_attr="need_list"),
+            models.Prefetch("populations", to_attr="population_list"),
+            models.Prefetch("languages", to_attr="language_list"),
+            models.Prefetch("phones", queryset=phones, to_attr="phone_list"),
         )
 
     def for_results(self):

@@ -131,6 +131,17 @@ def test_it_embeds_everything_in_a_service(client):
     assert office["schedules"][0]["weekday"] == 2
 
 
+def test_a_list_item_shows_what_the_detail_shows_of_the_same_fields(client):
+    service = make_rich_service(needs=[make_need(), make_need()])
+
+    [item] = client.get(SERVICES).json()["results"]
+    detail = client.get(f"{SERVICES}{service.pk}/").json()
+
+    assert item["phones"][0]["languages"] == [{"code": "es", "name": "Spanish"}]
+    assert len(item["needs"]) == 2
+    assert item == {field: detail[field] for field in item}
+
+
 def test_it_sends_null_for_a_blank_url_or_email(client):
     service = make_service(url="", email="")
 

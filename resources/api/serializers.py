@@ -198,10 +198,11 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
     organization = OrganizationSummarySerializer(read_only=True)
     url = OptionalURLField()
     email = OptionalEmailField()
-    needs = TermSummarySerializer(many=True, read_only=True)
-    populations = TermSummarySerializer(many=True, read_only=True)
-    languages = LanguageSerializer(many=True, read_only=True)
-    phones = PhoneSerializer(many=True, read_only=True)
+    # Read from the lists Service.objects.for_summary() loads.
+    needs = TermSummarySerializer(source="need_list", many=True, read_only=True)
+    populations = TermSummarySerializer(source="population_list", many=True, read_only=True)
+    languages = LanguageSerializer(source="language_list", many=True, read_only=True)
+    phones = PhoneSerializer(source="phone_list", many=True, read_only=True)
 
     class Meta:
         model = Service
@@ -227,6 +228,12 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
 
 class ServiceSerializer(ServiceListItemSerializer):
     """A service with everything a caseworker or partner needs to refer someone."""
+
+    # Read through the related managers, as Service.objects.for_display() loads them.
+    needs = TermSummarySerializer(many=True, read_only=True)
+    populations = TermSummarySerializer(many=True, read_only=True)
+    languages = LanguageSerializer(many=True, read_only=True)
+    phones = PhoneSerializer(many=True, read_only=True)
 
     schedules = ScheduleSerializer(many=True, read_only=True)
     service_areas = ServiceAreaSerializer(many=True, read_only=True)
