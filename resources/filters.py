@@ -252,10 +252,11 @@ class ServiceFilter(django_filters.FilterSet):
     def filter_state(self, queryset, name, value):
         state = value.upper()
         mask = place_mask(state)
-        # A state's listing reads the place bits from the listing index. With other
-        # filters, the tokens let PostgreSQL intersect indexes instead, and it has no
-        # statistics on bits to choose between the two itself.
-        if connection.vendor == "postgresql" and mask is not None and self.chosen == {"state"}:
+        # A state's listing by name reads the place bits from the listing index. With
+        # other filters, the tokens let PostgreSQL intersect indexes instead, and it has
+        # no statistics on bits to choose between the two itself.
+        listing = self.chosen == {"state"} and self.ordering_key in {"name", "-name"}
+        if connection.vendor == "postgresql" and mask is not None and listing:
             return queryset.filter(HasAnyBit(mask))
         return queryset.filter(
             _holding(

@@ -296,7 +296,7 @@ def _search_postgres(queryset, parsed, names_only=False):
     # A name holding every clause is part of the vector, which then holds them too: only
     # excluded words are left to look for in the whole vector.
     queryset = queryset.filter(in_name)
-    if combined is not every_positive:
+    if any(clause.negated for clause in parsed.clauses):
         queryset = queryset.filter(search_vector=combined)
     return queryset.annotate(rank=rank, name_match=YES)
 
@@ -474,7 +474,7 @@ PLACE_TOKENS = (NATIONWIDE, *(filter_token("state", code) for code in STATE_CODE
 
 def place_mask(state):
     """The bits of a state's services and of nationwide ones, or None for a code without
-    a bit (any two letters are a valid state filter)."""
+    a bit (any two letters are a valid state filter). `state` is upper-case, as stored."""
     token = filter_token("state", state)
     if token not in PLACE_TOKENS:
         return None
@@ -482,7 +482,8 @@ def place_mask(state):
 
 
 class HasAnyBit(Func):
-    """Whether a service's place_bits share any bit with `mask`."""
+    """Whether a service's place_bits share any bit with `mask` (an int, written into the
+    SQL as digits)."""
 
     template = "(%(expressions)s & %(mask)s <> 0)"
     output_field = BooleanField()

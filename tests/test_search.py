@@ -12,6 +12,7 @@ from resources.search import (
     NameVector,
     facet_counts,
     parse_query,
+    search_names,
     search_services,
 )
 from tests.factories import make_need, make_organization, make_population, make_service
@@ -168,6 +169,17 @@ def test_name_matches_found_on_their_own_are_those_the_whole_search_puts_first(s
     assert list(rest.values_list("pk", flat=True)) == [
         service.pk for service in results if not service.name_match
     ]
+
+
+@postgres_only
+def test_name_matches_of_several_words_are_found_in_names_alone(services):
+    # The whole vector is looked at only for excluded words.
+    def sql(query):
+        names = search_names(Service.objects.published(), parse_query(query))
+        return str(names.values("pk").query)
+
+    assert '"search_vector" @@' not in sql("legal clinic")
+    assert '"search_vector" @@' in sql("legal clinic -annex")
 
 
 def test_only_published_services_are_searched(services):
