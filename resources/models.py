@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from .validators import validate_phone_number
 
@@ -166,9 +167,7 @@ class ServiceQuerySet(models.QuerySet):
 
     def for_summary(self):
         """What the API's list of services shows of each (no locations), in a fixed number
-        of queries: its needs, populations, languages and phones as plain lists
-        (`need_list`, ...). A related manager, made anew for each service and each
-        relation it is read through, cost a sixth of the list's time."""
+        of queries, as plain lists (see Listed)."""
         phones = Phone.objects.prefetch_related("languages")
         return self.select_related("organization").prefetch_related(
             models.Prefetch("needs", to_attr="need_list"),
@@ -180,35 +179,62 @@ class ServiceQuerySet(models.QuerySet):
     def for_results(self):
         """What a card in a list of search results shows (phones, today's hours, where,
         needs and populations), in a fixed number of queries whatever the number of
-        services.
+        services, as plain lists (see Listed).
 
         The addresses of confidential locations are never loaded, so no template or
         serializer can show them by mistake.
         """
-        public_addresses = models.Prefetch(
-            "location__addresses", queryset=Address.objects.filter(location__confidential=False)
-        )
-        locations = ServiceAtLocation.objects.select_related("location").prefetch_related(
-            public_addresses, "location__phones", "location__schedules"
+        public_addresses = Address.objects.filter(location__confidential=False)
+        links = ServiceAtLocation.objects.select_related("location").prefetch_related(
+            models.Prefetch("location__addresses", public_addresses, to_attr="address_list"),
+            models.Prefetch("location__phones", to_attr="phone_list"),
+            models.Prefetch("location__schedules", to_attr="schedule_list"),
         )
         return self.select_related("organization").prefetch_related(
-            "needs",
-            "populations",
-            "phones",
-            "schedules",
-            "service_areas",
-            models.Prefetch("service_at_locations", queryset=locations),
+            models.Prefetch("needs", to_attr="need_list"),
+            models.Prefetch("populations", to_attr="population_list"),
+            models.Prefetch("phones", to_attr="phone_list"),
+            models.Prefetch("schedules", to_attr="schedule_list"),
+            models.Prefetch("service_areas", to_attr="area_list"),
+            models.Prefetch("service_at_locations", links, to_attr="link_list"),
         )
 
     def for_display(self):
         """Everything a service page, the printed list or an API response shows: a result
-        card's data plus the languages of the service, its locations and its phones."""
-        return self.for_results().prefetch_related(
+        card's data plus the languages of the service, its locations and its phones,
+        through the related managers, as the service page's templates and the HSDS
+        serializers read them. As in for_results(), no confidential address is loaded."""
+        public_addresses = models.Prefetch(
+            "location__addresses", queryset=Address.objects.filter(location__confidential=False)
+        )
+        links = ServiceAtLocation.objects.select_related("location").prefetch_related(
+            public_addresses,
+            "location__phones__languages",
+            "location__schedules",
+            "location__languages",
+        )
+        return self.select_related("organization").prefetch_related(
+            "needs",
+            "populations",
             "languages",
             "phones__languages",
-            "service_at_locations__location__phones__languages",
-            "service_at_locations__location__languages",
+            "schedules",
+            "service_areas",
+            models.Prefetch("service_at_locations", queryset=links),
         )
+
+
+class Listed(cached_property):
+    """A relation's objects as a list, for display: `need_list = Listed("needs")`.
+
+    Lists of services load it under its name (to_attr; for_results(), for_summary()):
+    a related manager, made anew for each service and each relation it is read through,
+    cost a sixth of a list's time. Any other instance reads it once through the manager
+    (and its prefetched objects). A snapshot: it does not follow later edits.
+    """
+
+    def __init__(self, relation):
+        super().__init__(lambda instance: list(getattr(instance, relation).all()))
 
 
 class Service(models.Model):
@@ -355,10 +381,18 @@ class Service(models.Model):
     def get_absolute_url(self):
         return reverse("resources:service", kwargs={"slug": self.slug})
 
+    need_list = Listed("needs")
+    population_list = Listed("populations")
+    language_list = Listed("languages")
+    phone_list = Listed("phones")
+    schedule_list = Listed("schedules")
+    area_list = Listed("service_areas")
+    link_list = Listed("service_at_locations")
+
     @property
     def locations(self):
         """Where the service is offered (through the prefetched service_at_locations)."""
-        return [link.location for link in self.service_at_locations.all()]
+        return [link.location for link in self.link_list]
 
     def clean(self):
         errors = {}
@@ -424,14 +458,18 @@ class Location(models.Model):
     def __str__(self):
         return self.name
 
+    address_list = Listed("addresses")
+    phone_list = Listed("phones")
+    schedule_list = Listed("schedules")
+
     @property
     def public_addresses(self):
         """Its addresses, or none at all for a confidential location.
 
-        for_display() never even loads a confidential location's addresses; this is the
-        second lock, for any queryset without that prefetch.
+        for_results() and for_display() never even load a confidential location's
+        addresses; this is the second lock, for any queryset without that prefetch.
         """
-        return [] if self.confidential else list(self.addresses.all())
+        return [] if self.confidential else self.address_list
 
     @property
     def public_coordinates(self):

@@ -17,6 +17,7 @@ from tests.factories import (
     make_need,
     make_organization,
     make_phone,
+    make_rich_service,
     make_service,
 )
 
@@ -237,3 +238,23 @@ def test_it_refuses_a_need_placed_under_its_own_descendant():
 def test_phone_tel_uri_keeps_only_digits_and_extension():
     phone = make_phone(service=make_service(), number="(312) 555-0100", extension="12")
     assert phone.tel_uri == "tel:3125550100;ext=12"
+
+
+def test_a_service_lists_its_relations_loaded_with_it_or_not(django_assert_num_queries):
+    service = make_rich_service()
+    needs = list(service.needs.all())
+
+    loaded = Service.objects.for_results().get(pk=service.pk)
+    with django_assert_num_queries(0):
+        assert [phone.number for phone in loaded.phone_list] == ["1-888-373-7888"]
+        assert loaded.need_list == needs
+        [office, shelter] = sorted(
+            (link.location for link in loaded.link_list), key=lambda location: location.confidential
+        )
+        assert [a.city for a in office.public_addresses] == ["Chicago"]
+        assert shelter.address_list == []  # never loaded
+
+    plain = Service.objects.get(pk=service.pk)
+    with django_assert_num_queries(1):
+        assert [phone.number for phone in plain.phone_list] == ["1-888-373-7888"]
+        assert plain.phone_list is plain.phone_list  # read once

@@ -198,7 +198,7 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
     organization = OrganizationSummarySerializer(read_only=True)
     url = OptionalURLField()
     email = OptionalEmailField()
-    # Read from the lists Service.objects.for_summary() loads.
+    # Lists for_summary() loads (see Listed): a detail reads them through the managers.
     needs = TermSummarySerializer(source="need_list", many=True, read_only=True)
     populations = TermSummarySerializer(source="population_list", many=True, read_only=True)
     languages = LanguageSerializer(source="language_list", many=True, read_only=True)
@@ -228,12 +228,6 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
 
 class ServiceSerializer(ServiceListItemSerializer):
     """A service with everything a caseworker or partner needs to refer someone."""
-
-    # Read through the related managers, as Service.objects.for_display() loads them.
-    needs = TermSummarySerializer(many=True, read_only=True)
-    populations = TermSummarySerializer(many=True, read_only=True)
-    languages = LanguageSerializer(many=True, read_only=True)
-    phones = PhoneSerializer(many=True, read_only=True)
 
     schedules = ScheduleSerializer(many=True, read_only=True)
     service_areas = ServiceAreaSerializer(many=True, read_only=True)

@@ -1,7 +1,7 @@
 """How a service's hours, places and phones read on the public pages and the printed list.
 
-Everything here works on what Service.objects.for_display() has already loaded, so a page
-of results costs no extra queries.
+Everything here works on what Service.objects.for_results() or for_display() has already
+loaded (through the Listed attributes), so a page of results costs no extra queries.
 """
 
 import datetime
@@ -28,9 +28,9 @@ def _span(schedule):
 @register.filter
 def all_schedules(service):
     """The service's own hours and those of its locations."""
-    schedules = list(service.schedules.all())
-    for service_at_location in service.service_at_locations.all():
-        schedules.extend(service_at_location.location.schedules.all())
+    schedules = list(service.schedule_list)
+    for link in service.link_list:
+        schedules.extend(link.location.schedule_list)
     return schedules
 
 
@@ -71,9 +71,9 @@ def weekly_hours(schedules):
 @register.filter
 def place_summary(service):
     """Where it is offered, in short: ['Nationwide'], ['Chicago, IL', 'Online or by phone']."""
-    places = [str(area) for area in service.service_areas.all()]
-    for service_at_location in service.service_at_locations.all():
-        location = service_at_location.location
+    places = [str(area) for area in service.area_list]
+    for link in service.link_list:
+        location = link.location
         if location.confidential:
             places.append("Confidential location")
         elif location.location_type == Location.Type.VIRTUAL:
@@ -87,8 +87,8 @@ def place_summary(service):
 def where_lines(service):
     """Full public addresses and the areas served, for the printed and copied list."""
     lines = []
-    for service_at_location in service.service_at_locations.all():
-        location = service_at_location.location
+    for link in service.link_list:
+        location = link.location
         addresses = location.public_addresses
         if location.confidential:
             lines.append("Address withheld for safety: contact the service first")
@@ -96,7 +96,7 @@ def where_lines(service):
             lines.extend(_address_line(address) for address in addresses)
         elif location.location_type == Location.Type.VIRTUAL:
             lines.append("Online or by phone")
-    lines.extend(f"Serves: {area}" for area in service.service_areas.all())
+    lines.extend(f"Serves: {area}" for area in service.area_list)
     return list(dict.fromkeys(lines))
 
 
@@ -109,9 +109,9 @@ def _address_line(address):
 @register.filter
 def contact_phones(service):
     """The service's own phones, then its locations' phones, each number once."""
-    phones = list(service.phones.all())
-    for service_at_location in service.service_at_locations.all():
-        phones.extend(service_at_location.location.phones.all())
+    phones = list(service.phone_list)
+    for link in service.link_list:
+        phones.extend(link.location.phone_list)
     seen, unique = set(), []
     for phone in phones:
         key = (phone.number, phone.extension, phone.type)
