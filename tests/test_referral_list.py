@@ -1,7 +1,9 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from resources import referrals
@@ -240,3 +242,28 @@ def test_it_gives_the_organization_website_when_the_service_has_none(client):
 
     assert "   Website: https://catwinternational.org/\n" in client.get(TEXT_URL).content.decode()
     assert 'href="https://catwinternational.org/"' in client.get(LIST_URL).content.decode()
+
+
+@pytest.mark.parametrize("url", [LIST_URL, TEXT_URL])
+def test_the_list_costs_the_same_queries_for_two_services_or_six(client, url):
+    def make_listed():
+        service = make_service()
+        make_phone(service=service)
+        Schedule.objects.create(service=service, open_24_7=True)
+        location = make_location()
+        Address.objects.create(location=location, address_1="1 Main St", state_province="IL")
+        make_phone(location=location)
+        ServiceAtLocation.objects.create(service=service, location=location)
+        add(client, service)
+
+    def queries():
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return len(context.captured_queries)
+
+    for _ in range(2):
+        make_listed()
+    with_two = queries()
+    for _ in range(4):
+        make_listed()
+    assert queries() == with_two
