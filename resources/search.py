@@ -28,11 +28,11 @@ from django.contrib.postgres.search import (
     SearchVectorField,
 )
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -40,6 +40,7 @@ from django.db.models import (
     Func,
     OuterRef,
     Q,
+    QuerySet,
     Value,
     When,
 )
@@ -390,23 +391,47 @@ class AnyOf(In):
 Service._meta.pk.register_lookup(AnyOf)
 
 
-def facet_counts(service_ids):
-    """How many of the given services each need and population has (2 queries).
+def facet_counts(services):
+    """How many `services` there are, and how many of them each need and population has,
+    in one query: {"count": n, "needs": {need pk: n}, "populations": {population pk: n}}.
 
-    `service_ids` is a list of ids or a queryset of them (`.values("pk")`).
+    `services` is a list of ids (a search's window), sent once (as one array parameter on
+    PostgreSQL) and looked up once; or a queryset (a search's filters), which each count
+    runs in turn, since copying a large set of matches costs more than finding it again.
     """
-    return {
-        "needs": list(
-            Need.objects.filter(services__id__any_of=service_ids)
-            .annotate(count=Count("services"))
-            .order_by("-count", "name")
-        ),
-        "populations": list(
-            Population.objects.filter(services__id__any_of=service_ids)
-            .annotate(count=Count("services"))
-            .order_by("-count", "name")
-        ),
-    }
+    counts = {"count": 0, "needs": {}, "populations": {}}
+    if isinstance(services, QuerySet):
+        materialized = "NOT MATERIALIZED"
+    else:
+        services = Service.objects.filter(pk__any_of=list(services))
+        materialized = "MATERIALIZED"
+    # Its own ordering (by relevance) would rank every match for nothing.
+    query = services.order_by().values("pk").query
+    try:
+        matches, params = query.get_compiler(services.db).as_sql()
+    except EmptyResultSet:  # none(), or an empty list of ids on SQLite
+        return counts
+    quote = connection.ops.quote_name
+    branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
+    for kind in ("needs", "populations"):
+        field = Service._meta.get_field(kind)
+        table, service, term = map(
+            quote, (field.m2m_db_table(), field.m2m_column_name(), field.m2m_reverse_name())
+        )
+        branches.append(
+            f"SELECT '{kind}', t.{term}, COUNT(*) FROM {table} t"
+            f" WHERE t.{service} IN (SELECT id FROM matches) GROUP BY t.{term}"
+        )
+    sql = f"WITH matches (id) AS {materialized} ({matches}) " + " UNION ALL ".join(branches)
+    to_pk = Need._meta.pk.to_python  # every term's primary key is a UUID
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, pk, count in cursor.fetchall():
+            if kind == "count":
+                counts["count"] = count
+            else:
+                counts[kind][to_pk(pk)] = count
+    return counts
 
 
 # Filter tokens (PostgreSQL)

@@ -20,7 +20,7 @@ def search(request):
     services = Service.objects.published()
     filterset = ServiceFilter(request.GET, queryset=services)
     page = page_notice = None
-    facets = {"needs": [], "populations": []}
+    facets = {"needs": {}, "populations": {}}
     # An invalid filter shows its error and no results: quietly dropping it would list
     # services the caseworker did not ask for.
     valid = filterset.is_valid()
@@ -88,14 +88,14 @@ def _count_filters(params):
 
 
 def _term_tree(terms, chosen, counts):
-    """Nested checkbox options for a taxonomy: [{term, checked, count, children}, ...]."""
+    """Nested checkbox options for a taxonomy: [{term, checked, count, children}, ...].
+    `counts` maps a term's primary key to its facet count."""
     chosen = set(chosen or [])
-    count_by_pk = {term.pk: term.count for term in counts}
     nodes = {
         term.pk: {
             "term": term,
             "checked": term.slug in chosen,
-            "count": count_by_pk.get(term.pk, 0),
+            "count": counts.get(term.pk, 0),
             "children": [],
         }
         for term in terms

@@ -7,7 +7,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from resources.filters import ServiceFilter
-from resources.models import Language, Organization, Service, ServiceAtLocation
+from resources.models import (
+    Language,
+    Need,
+    Organization,
+    Population,
+    Service,
+    ServiceAtLocation,
+)
 from resources.search import facet_counts
 
 from . import serializers
@@ -105,10 +112,22 @@ class ServiceViewSet(PartnerViewSet):
     def facets(self, request):
         """How many services under the same filters as the list each need and population
         has: for showing counts beside a search's filters."""
-        services = self.filter_queryset(Service.objects.published())
-        facets = facet_counts(services.values("pk"))
-        data = {"count": services.count(), **facets}
+        counts = facet_counts(self.filter_queryset(Service.objects.published()))
+        data = {
+            "count": counts["count"],
+            "needs": _counted(Need, counts["needs"]),
+            "populations": _counted(Population, counts["populations"]),
+        }
         return Response(self.get_serializer(data).data)
+
+
+def _counted(model, counts):
+    """The terms that `counts` (primary key to count) holds, each with its `count`, the
+    most common first."""
+    terms = list(model.objects.filter(pk__in=counts))
+    for term in terms:
+        term.count = counts[term.pk]
+    return sorted(terms, key=lambda term: (-term.count, term.name))
 
 
 class OrganizationViewSet(PartnerViewSet):
