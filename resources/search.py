@@ -18,6 +18,7 @@ own index) and never rank the rest (see ResultWindowPaginator's `split`).
 """
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import (
@@ -111,26 +112,36 @@ def _words(text):
     return [w.strip("'_") for w in WORD_CHARS.split(text.lower()) if w.strip("'_")]
 
 
-SYNONYMS_CACHE_KEY = "search:synonyms"
-# Curators' edits clear the cached synonyms at once (resources.signals); the timeout is
+# Each process keeps its own copy of the synonyms, under the version the shared cache
+# holds: a search reads that short string, not the table (unpickling the table and its
+# needs cost more than the rest of parsing a query). Curators' edits delete the version
+# at once (resources.signals), so every process loads the table again; its timeout is
 # only a safety net.
+SYNONYMS_VERSION_KEY = "search:synonyms:version"
 SYNONYMS_CACHE_SECONDS = 600
+_synonyms = {}  # {version: table}, in this process
 
 
 def synonym_table():
     """Every curated synonym by its phrase, with its needs loaded: one cache read."""
-    table = cache.get(SYNONYMS_CACHE_KEY)
+    version = cache.get(SYNONYMS_VERSION_KEY)
+    if version is None:
+        # Two processes may get here at once: the first to add the version wins.
+        cache.add(SYNONYMS_VERSION_KEY, uuid.uuid4().hex, SYNONYMS_CACHE_SECONDS)
+        version = cache.get(SYNONYMS_VERSION_KEY)
+    table = _synonyms.get(version)
     if table is None:
         table = {s.phrase: s for s in Synonym.objects.prefetch_related("needs")}
-        cache.set(SYNONYMS_CACHE_KEY, table, SYNONYMS_CACHE_SECONDS)
+        _synonyms.clear()
+        _synonyms[version] = table
     return table
 
 
 def forget_synonyms():
     # Now, and again once the edit is committed: a search running in between could
-    # otherwise cache what the edit is replacing.
-    cache.delete(SYNONYMS_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(SYNONYMS_CACHE_KEY))
+    # otherwise load what the edit is replacing under the version that follows.
+    cache.delete(SYNONYMS_VERSION_KEY)
+    transaction.on_commit(lambda: cache.delete(SYNONYMS_VERSION_KEY))
 
 
 def parse_query(query, synonyms=None):

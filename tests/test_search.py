@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.postgres.search import SearchQuery, SearchVectorExact
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -9,6 +10,7 @@ from resources.pagination import ResultWindowPaginator
 from resources.search import (
     RELEVANCE,
     SEARCH_CONFIG,
+    SYNONYMS_VERSION_KEY,
     NameVector,
     facet_counts,
     parse_query,
@@ -218,6 +220,21 @@ def test_searches_read_the_synonyms_from_the_cache(services, settings, django_as
 
     with django_assert_num_queries(0):
         parse_query("attorney")
+
+
+def test_a_process_keeps_its_synonyms_until_the_shared_version_changes(
+    services, settings, django_assert_num_queries
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    parse_query("attorney")
+    # Another process's edit: the row changes there (no signal here) ...
+    Synonym.objects.filter(phrase="attorney").update(terms="advocate")
+    with django_assert_num_queries(0):
+        assert parse_query("attorney").clauses[0].synonym.term_list == ["lawyer"]
+
+    # ... and its signal deletes the shared version.
+    cache.delete(SYNONYMS_VERSION_KEY)
+    assert parse_query("attorney").clauses[0].synonym.term_list == ["advocate"]
 
 
 def test_a_quoted_phrase_must_match_as_a_phrase(services):
