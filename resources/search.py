@@ -30,7 +30,7 @@ from django.contrib.postgres.search import (
 )
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -422,7 +422,8 @@ def facet_counts(services):
         matches, params = query.get_compiler(services.db).as_sql()
     except EmptyResultSet:  # none(), or an empty list of ids on SQLite
         return counts
-    quote = connection.ops.quote_name
+    database = connections[services.db]
+    quote = database.ops.quote_name
     branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
     for kind in ("needs", "populations"):
         field = Service._meta.get_field(kind)
@@ -435,7 +436,7 @@ def facet_counts(services):
         )
     sql = f"WITH matches (id) AS {materialized} ({matches}) " + " UNION ALL ".join(branches)
     to_pk = Need._meta.pk.to_python  # every term's primary key is a UUID
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(sql, params)
         for kind, pk, count in cursor.fetchall():
             if kind == "count":
