@@ -123,7 +123,8 @@ _synonyms = {}  # {version: table}, in this process
 
 
 def synonym_table():
-    """Every curated synonym by its phrase, with its needs loaded: one cache read."""
+    """Every curated synonym by its phrase, with its needs loaded: once loaded in this
+    process, one cache read."""
     version = cache.get(SYNONYMS_VERSION_KEY)
     if version is None:
         # Two processes may get here at once: the first to add the version wins.
@@ -133,7 +134,10 @@ def synonym_table():
     if table is None:
         table = {s.phrase: s for s in Synonym.objects.prefetch_related("needs")}
         _synonyms.clear()
-        _synonyms[version] = table
+        # Without a version (no shared cache, or an edit deleted it just now), nothing
+        # would tell this copy is out of date: it serves this search only.
+        if version is not None:
+            _synonyms[version] = table
     return table
 
 
@@ -407,15 +411,14 @@ def facet_counts(services):
     in one query: {"count": n, "needs": {need pk: n}, "populations": {population pk: n}}.
 
     `services` is a list of ids (a search's window), sent once (as one array parameter on
-    PostgreSQL) and looked up once; or a queryset (a search's filters), which each count
-    runs in turn, since copying a large set of matches costs more than finding it again.
+    PostgreSQL) and looked up once; or a queryset of services, each at most once (a
+    search's filters), which each count runs in turn on PostgreSQL, since copying a large
+    set of matches costs more than finding it again.
     """
     counts = {"count": 0, "needs": {}, "populations": {}}
-    if isinstance(services, QuerySet):
-        materialized = "NOT MATERIALIZED"
-    else:
+    window = not isinstance(services, QuerySet)
+    if window:
         services = Service.objects.filter(pk__any_of=list(services))
-        materialized = "MATERIALIZED"
     # Its own ordering (by relevance) would rank every match for nothing.
     query = services.order_by().values("pk").query
     try:
@@ -423,6 +426,10 @@ def facet_counts(services):
     except EmptyResultSet:  # none(), or an empty list of ids on SQLite
         return counts
     database = connections[services.db]
+    # SQLite before 3.35 knows no such hint; SQLite then chooses for itself.
+    hint = ""
+    if database.vendor == "postgresql":
+        hint = "MATERIALIZED" if window else "NOT MATERIALIZED"
     quote = database.ops.quote_name
     branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
     for kind in ("needs", "populations"):
@@ -434,14 +441,14 @@ def facet_counts(services):
             f"SELECT '{kind}', t.{term}, COUNT(*) FROM {table} t"
             f" WHERE t.{service} IN (SELECT id FROM matches) GROUP BY t.{term}"
         )
-    sql = f"WITH matches (id) AS {materialized} ({matches}) " + " UNION ALL ".join(branches)
-    to_pk = Need._meta.pk.to_python  # every term's primary key is a UUID
+    sql = f"WITH matches (id) AS {hint} ({matches}) " + " UNION ALL ".join(branches)
     with database.cursor() as cursor:
         cursor.execute(sql, params)
         for kind, pk, count in cursor.fetchall():
             if kind == "count":
                 counts["count"] = count
             else:
+                to_pk = Service._meta.get_field(kind).related_model._meta.pk.to_python
                 counts[kind][to_pk(pk)] = count
     return counts
 

@@ -693,8 +693,8 @@ def test_facets_count_each_need_and_population_under_the_current_filters(
     client, directory_data, settings, django_assert_max_num_queries
 ):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # 2 to load the synonyms (then cached), 1 for the need tree, 1 for the count and facets
-    # (the search runs once), 1 for each taxonomy's counted terms.
+    # 2 to load the synonyms (then cached), 1 for the need tree, 1 for the count and the
+    # counts of needs and populations, 1 for each taxonomy's counted terms.
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/services/facets/", {"q": "lawyer"})
     assert response.status_code == 200

@@ -4,6 +4,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from resources import search as search_module
 from resources.filters import ServiceFilter
 from resources.models import Need, Population, Service, Synonym
 from resources.pagination import ResultWindowPaginator
@@ -234,6 +235,21 @@ def test_a_process_keeps_its_synonyms_until_the_shared_version_changes(
 
     # ... and its signal deletes the shared version.
     cache.delete(SYNONYMS_VERSION_KEY)
+    assert parse_query("attorney").clauses[0].synonym.term_list == ["advocate"]
+
+
+def test_a_new_process_loads_the_synonyms_from_the_database(services, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    parse_query("attorney")
+    Synonym.objects.filter(phrase="attorney").update(terms="advocate")
+    search_module._synonyms.clear()  # a process started after the edit, same version
+    assert parse_query("attorney").clauses[0].synonym.term_list == ["advocate"]
+
+
+def test_without_a_shared_cache_every_search_reads_the_synonyms_afresh(services, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert parse_query("attorney").clauses[0].synonym.term_list == ["lawyer"]
+    Synonym.objects.filter(phrase="attorney").update(terms="advocate")
     assert parse_query("attorney").clauses[0].synonym.term_list == ["advocate"]
 
 
