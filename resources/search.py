@@ -432,8 +432,10 @@ def facet_counts(services):
         hint = "MATERIALIZED" if window else "NOT MATERIALIZED"
     quote = database.ops.quote_name
     branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
+    to_pk = {}  # how each taxonomy's ids are read back
     for kind in ("needs", "populations"):
         field = Service._meta.get_field(kind)
+        to_pk[kind] = field.related_model._meta.pk.to_python
         table, service, term = map(
             quote, (field.m2m_db_table(), field.m2m_column_name(), field.m2m_reverse_name())
         )
@@ -448,8 +450,7 @@ def facet_counts(services):
             if kind == "count":
                 counts["count"] = count
             else:
-                to_pk = Service._meta.get_field(kind).related_model._meta.pk.to_python
-                counts[kind][to_pk(pk)] = count
+                counts[kind][to_pk[kind](pk)] = count
     return counts
 
 

@@ -7,7 +7,7 @@ its locations' schedules) refreshes the affected services' search and filter vec
 so does update() on those rows (models.WhereAndWhenQuerySet). Bulk writes that send no
 signals (seed_demo) call resources.search.index_services themselves; `manage.py
 index_services` rebuilds every service. Any change to a synonym, or to the needs
-synonyms point to, clears the cached synonym table.
+synonyms point to, makes every process load the synonym table again.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
