@@ -10,7 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
@@ -164,6 +164,18 @@ class WhereAndWhenQuerySet(models.QuerySet):
 class ServiceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
+
+    def update(self, **kwargs):
+        """update() writes without save(), so without the signal that re-indexes a service
+        (resources.signals): it re-indexes the services itself, in the same transaction, so
+        that search never lists one it has just archived or finds it by its old name."""
+        from .search import index_services  # resources.search imports this module
+
+        with transaction.atomic(using=self.db):
+            pks = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            index_services(pks)
+        return count
 
     def for_summary(self):
         """What the API's list of services shows of each (no locations), in a fixed number

@@ -185,6 +185,15 @@ def test_name_matches_of_several_words_are_found_in_names_alone(services):
     assert '"search_vector" @@' in sql("legal clinic -annex")
 
 
+def test_services_renamed_or_archived_in_bulk_are_searched_as_they_now_are(services):
+    Service.objects.filter(name="Safe Beds").update(name="Harbor Refuge")
+    Service.objects.filter(name="Survivor Legal Clinic").update(publication_state="archived")
+
+    assert search("refuge") == ["Harbor Refuge"]
+    assert search("safe") == []
+    assert "Survivor Legal Clinic" not in search("legal")
+
+
 def test_only_published_services_are_searched(services):
     assert "Hidden Draft Clinic" not in search("lawyers")
 
