@@ -11,12 +11,17 @@ similarity. SQLite keeps the same contract with substring matching and a simpler
 so the development server needs no database server.
 
 In relevance order, on both, the services whose names hold every clause come first
-(`name_match`), then the others by rank. A broad word ("legal") can match a quarter of
-a national directory, and its name matches alone may fill the first pages: the search
-page and the API then look for them on their own (`search_names`, through the names'
-own index) and never rank the rest (see ResultWindowPaginator's `split`).
+(`name_match`), then the others by rank. On PostgreSQL the name matches are ranked by
+how closely their names match (the shorter the name holding the words, the closer), the
+others by how much of the whole service matches. A broad word ("legal") can match a
+quarter of a national directory, and its name matches alone may fill the first pages:
+the search page and the API then look for them on their own (`search_names`, in a
+narrow table of the published services' names) and never rank the rest (see
+ResultWindowPaginator's `split`).
 """
 
+import functools
+import operator
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -53,6 +58,8 @@ from .models import (
     Location,
     Need,
     Population,
+    PublicationState,
+    PublishedName,
     Schedule,
     Service,
     ServiceArea,
@@ -64,6 +71,8 @@ SEARCH_CONFIG = "english_unaccent"  # created by migration 0003 on PostgreSQL
 MAX_CLAUSES = 12
 MAX_QUERY_LENGTH = 500
 TYPO_SIMILARITY = 0.4
+# ts_rank's normalization for ranking name matches: 2 divides by the name's length.
+NAME_RANK_NORMALIZATION = 2
 
 # Words too common to narrow a search. Dropping them here (rather than leaving it to
 # PostgreSQL) keeps SQLite and PostgreSQL agreeing that "the" alone is no filter.
@@ -194,7 +203,8 @@ def parse_query(query, synonyms=None):
 
 
 # Relevance order: name matches first (services whose names hold every clause), then
-# by rank. NAME_MATCHES picks out the services that lead it.
+# by rank (for name matches on PostgreSQL, their names'). NAME_MATCHES picks out the
+# services that lead it.
 RELEVANCE = ["-name_match", "-rank", "name", "pk"]
 NAME_MATCHES = Q(name_match=True)
 NO = Value(False, output_field=BooleanField())
@@ -217,26 +227,44 @@ def search_services(queryset, query):
 
 
 def search_names(queryset, query):
-    """The name matches of search_services(queryset, query), annotated alike: the
-    services whose names hold every clause and that match no excluded one. They lead the
-    relevance order, and are found through the names' own index without matching the
-    words anywhere else, which for a broad word is most of the work.
+    """The name matches of search_services(queryset, query), in the same order: the
+    services whose names hold every clause, that match no excluded one. They lead the
+    relevance order. Of every published service, on PostgreSQL, they are found in
+    PublishedName alone (its pk is the service's), without reading the services' wide
+    rows, which for a broad word is most of the work; else among the search's results.
     """
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     if not parsed.has_words:
         return queryset.none()
-    if connection.vendor == "postgresql":
-        return _search_postgres(queryset, parsed, names_only=True)
-    return _search_substring(queryset, parsed, names_only=True)
+    searching_names = (
+        connection.vendor == "postgresql"
+        and _every_published(queryset)
+        # An excluded word may be anywhere in a service, not only in its name.
+        and not any(clause.negated for clause in parsed.clauses)
+    )
+    if not searching_names:
+        return search_services(queryset, parsed).filter(NAME_MATCHES)
+    _correct_typos(parsed)
+    every_clause = _every_positive(parsed)
+    return (
+        PublishedName.objects.using(queryset.db)
+        .filter(vector=every_clause)
+        .annotate(rank=_name_rank(F("vector"), every_clause), name_match=YES)
+    )
+
+
+def _every_published(queryset):
+    """Whether `queryset` filters the services by nothing but their being published."""
+    published = Service.objects.published().query
+    return queryset.model is Service and queryset.query.where == published.where
 
 
 # PostgreSQL
 
 
 class NameVector(Func):
-    """The name part (weight A) of a service's search vector. It has a GIN index of its
-    own (migration 0007), so the services whose names match are found without reading
-    every other match."""
+    """The name part (weight A) of a service's search vector: its name and alternate
+    name, as PublishedName holds them for the published services."""
 
     function = "ts_filter"
     template = "%(function)s(%(expressions)s, '{a}'::\"char\"[])"
@@ -293,28 +321,34 @@ def _correct_typos(parsed):
         clause.corrections = suggestions.get(clause.text, [])
 
 
-def _search_postgres(queryset, parsed, names_only=False):
+def _every_positive(parsed):
+    """The tsquery that every clause to be found (not excluded) matches."""
+    tsqueries = [_clause_tsquery(clause) for clause in parsed.clauses if not clause.negated]
+    return functools.reduce(operator.and_, tsqueries) if tsqueries else None
+
+
+def _name_rank(names, tsquery):
+    """How closely the names match: a name that is little but the words ranks first."""
+    return SearchRank(names, tsquery, normalization=Value(NAME_RANK_NORMALIZATION))
+
+
+def _search_postgres(queryset, parsed):
     _correct_typos(parsed)
-    combined = every_positive = None
-    for clause in parsed.clauses:
-        tsquery = _clause_tsquery(clause)
-        combined = tsquery if combined is None else combined & tsquery
-        if not clause.negated:
-            every_positive = tsquery if every_positive is None else every_positive & tsquery
+    combined = functools.reduce(operator.and_, map(_clause_tsquery, parsed.clauses))
+    every_positive = _every_positive(parsed)
     if every_positive is None:  # only excluded words: nothing to rank by
         return queryset.filter(search_vector=combined).annotate(**UNRANKED)
     # Never NULL: a service without a vector matches no search. (Wrapping it in COALESCE
     # would hide it from its index.)
-    in_name = SearchVectorExact(NameVector("search_vector"), every_positive)
-    rank = Coalesce(SearchRank(F("search_vector"), combined), Value(0.0))
-    if not names_only:
-        return queryset.filter(search_vector=combined).annotate(rank=rank, name_match=in_name)
-    # A name holding every clause is part of the vector, which then holds them too: only
-    # excluded words are left to look for in the whole vector.
-    queryset = queryset.filter(in_name)
-    if any(clause.negated for clause in parsed.clauses):
-        queryset = queryset.filter(search_vector=combined)
-    return queryset.annotate(rank=rank, name_match=YES)
+    names = NameVector("search_vector")
+    in_name = SearchVectorExact(names, every_positive)
+    # Name matches by how closely their names match (as search_names ranks them), the
+    # others by how much of the whole service matches.
+    rank = Case(
+        When(in_name, then=_name_rank(names, every_positive)),
+        default=Coalesce(SearchRank(F("search_vector"), combined), Value(0.0)),
+    )
+    return queryset.filter(search_vector=combined).annotate(rank=rank, name_match=in_name)
 
 
 # SQLite (and any other database): substring matching, same contract
@@ -363,7 +397,7 @@ def _clause_q(clause):
     return ~q if clause.negated else q
 
 
-def _search_substring(queryset, parsed, names_only=False):
+def _search_substring(queryset, parsed):
     score = Value(0.0)
     in_name = Q()
     for clause in parsed.clauses:
@@ -376,12 +410,8 @@ def _search_substring(queryset, parsed, names_only=False):
                 default=Value(0.1),
                 output_field=FloatField(),
             )
-    # A name holding a clause matches it: with names_only, only excluded words are left.
     for clause in parsed.clauses:
-        if clause.negated or not names_only:
-            queryset = queryset.filter(_clause_q(clause))
-    if names_only:
-        return queryset.filter(in_name).annotate(rank=score, name_match=YES)
+        queryset = queryset.filter(_clause_q(clause))
     name_match = ExpressionWrapper(in_name, output_field=BooleanField()) if in_name else NO
     return queryset.annotate(rank=score, name_match=name_match)
 
@@ -598,7 +628,8 @@ def _tokens_sql(only):
 
 
 def index_services(service_ids=None):
-    """Recompute the search and filter vectors of the given services (all when None).
+    """Recompute the search and filter vectors of the given services (all when None),
+    and their rows in PublishedName.
 
     One statement for any number of services: term names are gathered per service with
     GROUP BY and joined, which stays fast for a full rebuild of a national directory.
@@ -609,6 +640,7 @@ def index_services(service_ids=None):
         "config": SEARCH_CONFIG,
         "ids": list(service_ids or []),
         "places": list(PLACE_TOKENS),
+        "published": PublicationState.PUBLISHED,
     }
     only = "" if service_ids is None else "WHERE x.service_id = ANY(%(ids)s)"
     term_names = """
@@ -664,6 +696,20 @@ def index_services(service_ids=None):
                 ), 0)
             FROM documents d LEFT JOIN tokens t ON t.service_id = d.id
             WHERE d.id = s.id
+            """,
+            params,
+        )
+        # The published ones' names, as NameVector reads them from the search vector.
+        names = PublishedName._meta.db_table
+        chosen = "TRUE" if service_ids is None else "{} = ANY(%(ids)s)"
+        cursor.execute(f"DELETE FROM {names} WHERE {chosen.format('service_id')}", params)
+        cursor.execute(
+            f"""
+            INSERT INTO {names} (service_id, name, vector)
+            SELECT id, name, ts_filter(search_vector, '{{a}}'::"char"[])
+            FROM resources_service
+            WHERE publication_state = %(published)s AND search_vector IS NOT NULL
+              AND {chosen.format("id")}
             """,
             params,
         )

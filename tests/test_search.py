@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.postgres.search import SearchQuery, SearchVectorExact
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,9 +9,7 @@ from resources.models import Need, Population, Service, Synonym
 from resources.pagination import ResultWindowPaginator
 from resources.search import (
     RELEVANCE,
-    SEARCH_CONFIG,
     SYNONYMS_VERSION_KEY,
-    NameVector,
     facet_counts,
     parse_query,
     search_names,
@@ -106,19 +103,77 @@ def test_a_name_match_counts_the_alternate_name_and_plurals(services):
     assert name_match["Survivor Legal Clinic"] is True
 
 
-@postgres_only
-def test_name_matches_are_found_through_their_own_index(services):
-    in_name = SearchVectorExact(
-        NameVector("search_vector"), SearchQuery("legal", config=SEARCH_CONFIG)
-    )
-    sql, params = Service.objects.filter(in_name).values("pk").query.sql_with_params()
+def _sql_and_plan(queryset):
+    sql, params = queryset.values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is read whole
         cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+        return sql, "\n".join(row[0] for row in cursor.fetchall())
 
-    # Only if the query's expression is the index's (migration 0007) can it be used.
-    assert "service_name_vector_gin" in plan, plan
+
+@postgres_only
+def test_name_matches_among_every_published_service_read_only_the_names_table(services):
+    sql, plan = _sql_and_plan(search_names(Service.objects.published(), "legal clinic"))
+
+    assert "resources_service" not in sql
+    assert "published_name_vector_gin" in plan, plan
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "queryset, query",
+    [
+        (Service.objects.published(), "legal clinic -annex"),  # an excluded word
+        (Service.objects.published().filter(name__startswith="S"), "legal clinic"),
+        (Service.objects.all(), "legal clinic"),  # drafts are not in the names table
+    ],
+)
+def test_other_name_matches_are_looked_for_among_the_services_themselves(services, queryset, query):
+    names = search_names(queryset, query)
+
+    assert names.model is Service
+    assert '"resources_service"."search_vector" @@' in str(names.values("pk").query)
+
+
+@postgres_only
+def test_the_names_table_follows_every_change_to_whether_and_how_a_service_is_listed():
+    def names(query):
+        found = search_names(Service.objects.published(), query).order_by(*RELEVANCE)
+        return list(found.values_list("name", flat=True))
+
+    draft = make_service(name="Harbor Shelter", publication_state="draft")
+    assert names("shelter") == []
+
+    draft.publication_state = "published"
+    draft.save()
+    assert names("shelter") == ["Harbor Shelter"]
+
+    Service.objects.filter(pk=draft.pk).update(name="Harbor Refuge")
+    assert names("shelter") == []
+    assert names("refuge") == ["Harbor Refuge"]
+
+    Service.objects.filter(pk=draft.pk).update(publication_state="archived")
+    assert names("refuge") == []
+
+    Service.objects.filter(pk=draft.pk).update(publication_state="published")
+    Service.objects.filter(pk=draft.pk).delete()
+    assert names("refuge") == []
+
+
+@postgres_only
+def test_name_matches_come_closest_name_first_however_much_else_mentions_the_words():
+    make_service(
+        name="Northside Women's Legal Aid Project",
+        description="Legal aid: free legal aid for survivors, legal aid clinics.",
+    )
+    make_service(name="Legal Aid", description="Walk-in hours.")
+    make_service(name="Eastside Legal Aid", description="By appointment.")
+
+    assert search("legal aid") == [
+        "Legal Aid",
+        "Eastside Legal Aid",
+        "Northside Women's Legal Aid Project",
+    ]
 
 
 def broad_search(query, **filters):
@@ -172,17 +227,6 @@ def test_name_matches_found_on_their_own_are_those_the_whole_search_puts_first(s
     assert list(rest.values_list("pk", flat=True)) == [
         service.pk for service in results if not service.name_match
     ]
-
-
-@postgres_only
-def test_name_matches_of_several_words_are_found_in_names_alone(services):
-    # The whole vector is looked at only for excluded words.
-    def sql(query):
-        names = search_names(Service.objects.published(), parse_query(query))
-        return str(names.values("pk").query)
-
-    assert '"search_vector" @@' not in sql("legal clinic")
-    assert '"search_vector" @@' in sql("legal clinic -annex")
 
 
 def test_services_renamed_or_archived_in_bulk_are_searched_as_they_now_are(services):
