@@ -20,8 +20,6 @@ narrow table of the published services' names) and never rank the rest (see
 ResultWindowPaginator's `split`).
 """
 
-import functools
-import operator
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -236,27 +234,26 @@ def search_names(queryset, query):
     parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
     if not parsed.has_words:
         return queryset.none()
-    searching_names = (
-        connection.vendor == "postgresql"
-        and _every_published(queryset)
-        # An excluded word may be anywhere in a service, not only in its name.
-        and not any(clause.negated for clause in parsed.clauses)
-    )
-    if not searching_names:
+    if connection.vendor != "postgresql" or not _every_published(queryset):
         return search_services(queryset, parsed).filter(NAME_MATCHES)
-    _correct_typos(parsed)
-    every_clause = _every_positive(parsed)
-    return (
-        PublishedName.objects.using(queryset.db)
-        .filter(vector=every_clause)
-        .annotate(rank=_name_rank(F("vector"), every_clause), name_match=YES)
-    )
+    combined, every_positive = _tsqueries(parsed)
+    names = PublishedName.objects.using(queryset.db).filter(vector=every_positive)
+    if any(clause.negated for clause in parsed.clauses):
+        # An excluded word may be anywhere in a service, not only in its name.
+        names = names.filter(service__search_vector=combined)
+    return names.annotate(rank=_name_rank(F("vector"), every_positive), name_match=YES)
 
 
 def _every_published(queryset):
-    """Whether `queryset` filters the services by nothing but their being published."""
-    published = Service.objects.published().query
-    return queryset.model is Service and queryset.query.where == published.where
+    """Whether `queryset` is every published service (which PublishedName holds): filtered
+    by that alone, neither sliced nor combined with another queryset."""
+    query = queryset.query
+    return (
+        queryset.model is Service
+        and not query.is_sliced
+        and not query.combinator
+        and query.where == Service.objects.published().query.where
+    )
 
 
 # PostgreSQL
@@ -321,21 +318,27 @@ def _correct_typos(parsed):
         clause.corrections = suggestions.get(clause.text, [])
 
 
-def _every_positive(parsed):
-    """The tsquery that every clause to be found (not excluded) matches."""
-    tsqueries = [_clause_tsquery(clause) for clause in parsed.clauses if not clause.negated]
-    return functools.reduce(operator.and_, tsqueries) if tsqueries else None
+def _tsqueries(parsed):
+    """The tsquery of the whole query, and that of its clauses to be found (None when
+    every clause is excluded)."""
+    _correct_typos(parsed)
+    combined = every_positive = None
+    for clause in parsed.clauses:
+        tsquery = _clause_tsquery(clause)
+        combined = tsquery if combined is None else combined & tsquery
+        if not clause.negated:
+            every_positive = tsquery if every_positive is None else every_positive & tsquery
+    return combined, every_positive
 
 
 def _name_rank(names, tsquery):
-    """How closely the names match: a name that is little but the words ranks first."""
-    return SearchRank(names, tsquery, normalization=Value(NAME_RANK_NORMALIZATION))
+    """How closely names match: the less else a name (and alternate name) holds, the
+    closer."""
+    return SearchRank(names, tsquery, normalization=NAME_RANK_NORMALIZATION)
 
 
 def _search_postgres(queryset, parsed):
-    _correct_typos(parsed)
-    combined = functools.reduce(operator.and_, map(_clause_tsquery, parsed.clauses))
-    every_positive = _every_positive(parsed)
+    combined, every_positive = _tsqueries(parsed)
     if every_positive is None:  # only excluded words: nothing to rank by
         return queryset.filter(search_vector=combined).annotate(**UNRANKED)
     # Never NULL: a service without a vector matches no search. (Wrapping it in COALESCE
@@ -631,8 +634,8 @@ def index_services(service_ids=None):
     """Recompute the search and filter vectors of the given services (all when None),
     and their rows in PublishedName.
 
-    One statement for any number of services: term names are gathered per service with
-    GROUP BY and joined, which stays fast for a full rebuild of a national directory.
+    Four statements for any number of services: term names are gathered per service
+    with GROUP BY and joined, which stays fast for a full rebuild of a national directory.
     """
     if connection.vendor != "postgresql":
         return
@@ -680,7 +683,9 @@ def index_services(service_ids=None):
         LEFT JOIN populations p ON p.service_id = s.id
         {"" if service_ids is None else "WHERE s.id = ANY(%(ids)s)"}
     """
-    with connection.cursor() as cursor:
+    # In one transaction: a search sees all of it or none (a full rebuild would otherwise
+    # leave the names table empty for a while).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH documents AS ({documents}), tokens AS ({_tokens_sql(only)})
@@ -701,15 +706,17 @@ def index_services(service_ids=None):
         )
         # The published ones' names, as NameVector reads them from the search vector.
         names = PublishedName._meta.db_table
-        chosen = "TRUE" if service_ids is None else "{} = ANY(%(ids)s)"
-        cursor.execute(f"DELETE FROM {names} WHERE {chosen.format('service_id')}", params)
+        if service_ids is None:
+            cursor.execute(f"DELETE FROM {names}")
+        else:
+            cursor.execute(f"DELETE FROM {names} WHERE service_id = ANY(%(ids)s)", params)
         cursor.execute(
             f"""
             INSERT INTO {names} (service_id, name, vector)
             SELECT id, name, ts_filter(search_vector, '{{a}}'::"char"[])
             FROM resources_service
             WHERE publication_state = %(published)s AND search_vector IS NOT NULL
-              AND {chosen.format("id")}
+            {"" if service_ids is None else "AND id = ANY(%(ids)s)"}
             """,
             params,
         )

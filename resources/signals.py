@@ -3,8 +3,9 @@
 Saving a service, changing its needs, populations or languages, renaming its
 organization or one of its terms, or changing where and when it is offered (its areas,
 its locations, their addresses, whether a location is confidential, the service's and
-its locations' schedules) refreshes the affected services' search and filter vectors;
-so does update() on those rows (models.WhereAndWhenQuerySet). Bulk writes that send no
+its locations' schedules) refreshes the affected services' search and filter vectors
+and published names; so does update() on those rows and on services
+(models.WhereAndWhenQuerySet, models.ServiceQuerySet). Bulk writes that send no
 signals (seed_demo) call resources.search.index_services themselves; `manage.py
 index_services` rebuilds every service. Any change to a synonym, or to the needs
 synonyms point to, makes every process load the synonym table again.

@@ -1,16 +1,17 @@
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import NotSupportedError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from resources import search as search_module
 from resources.filters import ServiceFilter
-from resources.models import Need, Population, Service, Synonym
+from resources.models import Need, Population, PublishedName, Service, Synonym
 from resources.pagination import ResultWindowPaginator
 from resources.search import (
     RELEVANCE,
     SYNONYMS_VERSION_KEY,
     facet_counts,
+    index_services,
     parse_query,
     search_names,
     search_services,
@@ -121,18 +122,49 @@ def test_name_matches_among_every_published_service_read_only_the_names_table(se
 
 @postgres_only
 @pytest.mark.parametrize(
-    "queryset, query",
+    "queryset",
     [
-        (Service.objects.published(), "legal clinic -annex"),  # an excluded word
-        (Service.objects.published().filter(name__startswith="S"), "legal clinic"),
-        (Service.objects.all(), "legal clinic"),  # drafts are not in the names table
+        Service.objects.published().filter(name__startswith="S"),
+        Service.objects.all(),  # drafts are not in the names table
     ],
+    ids=["narrower", "unpublished too"],
 )
-def test_other_name_matches_are_looked_for_among_the_services_themselves(services, queryset, query):
-    names = search_names(queryset, query)
+def test_name_matches_among_other_services_are_looked_for_among_the_services_themselves(
+    services, queryset
+):
+    names = search_names(queryset, "legal")
 
     assert names.model is Service
     assert '"resources_service"."search_vector" @@' in str(names.values("pk").query)
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "queryset, error",
+    [
+        (Service.objects.published()[:2], TypeError),
+        (Service.objects.published().difference(Service.objects.none()), NotSupportedError),
+    ],
+    ids=["sliced", "combined"],
+)
+def test_name_matches_among_sliced_or_combined_services_are_refused_as_a_search_is(
+    services, queryset, error
+):
+    with pytest.raises(error):
+        search_services(queryset, "legal")
+    with pytest.raises(error):
+        search_names(queryset, "legal")
+
+
+def test_name_matches_among_some_services_are_the_search_s_name_matches_among_them(services):
+    make_service(name="Legal Aid Annex", publication_state="draft")
+    queryset = Service.objects.filter(name__contains="Legal")
+    results = search_services(queryset, "legal").order_by(*RELEVANCE)
+    expected = [service.pk for service in results if service.name_match]
+
+    names = search_names(queryset, "legal").order_by(*RELEVANCE)
+
+    assert list(names.values_list("pk", flat=True)) == expected
 
 
 @postgres_only
@@ -156,8 +188,43 @@ def test_the_names_table_follows_every_change_to_whether_and_how_a_service_is_li
     assert names("refuge") == []
 
     Service.objects.filter(pk=draft.pk).update(publication_state="published")
+    assert names("refuge") == ["Harbor Refuge"]
+
+    draft.refresh_from_db()
+    draft.alternate_name = "Shelter by the Lake"
+    draft.save()
+    assert names("shelter") == ["Harbor Refuge"]
+
+    draft.publication_state = "archived"
+    draft.save()
+    assert names("refuge") == []
+
+    draft.publication_state = "published"
+    draft.save()
     Service.objects.filter(pk=draft.pk).delete()
     assert names("refuge") == []
+
+
+@postgres_only
+def test_an_edit_rolled_back_leaves_the_names_table_as_it_was():
+    make_service(name="Harbor Shelter")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Service.objects.filter(name="Harbor Shelter").update(publication_state="archived")
+        raise RuntimeError("the curator's request failed")
+
+    assert [n.name for n in PublishedName.objects.all()] == ["Harbor Shelter"]
+
+
+@postgres_only
+def test_rebuilding_every_index_rewrites_the_names_table(services):
+    PublishedName.objects.all().delete()
+    draft = Service.objects.get(name="Hidden Draft Clinic")
+    PublishedName.objects.create(service=draft, name=draft.name, vector="")
+
+    index_services()
+
+    published = Service.objects.published().values_list("name", flat=True)
+    assert sorted(PublishedName.objects.values_list("name", flat=True)) == sorted(published)
 
 
 @postgres_only
@@ -211,7 +278,15 @@ def test_name_matches_are_looked_for_first_only_for_words_alone(services):
 
 @pytest.mark.parametrize(
     "query",
-    ["clinic", "legal clinic", '"legal clinic"', "legal -annex", "attorney clinic", "clinics"],
+    [
+        "clinic",
+        "legal clinic",
+        '"legal clinic"',
+        "legal -annex",
+        "attorney clinic",
+        "clinics",
+        pytest.param("leagal clinic", marks=postgres_only),  # a typo, corrected
+    ],
 )
 def test_name_matches_found_on_their_own_are_those_the_whole_search_puts_first(services, query):
     make_service(name="Legal Clinic Annex", description="Walk-in hours.")
