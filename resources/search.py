@@ -277,10 +277,15 @@ def _clause_tsquery(clause):
     for alternative in clause.corrections:
         query |= _tsquery(alternative)
     if clause.synonym is not None:
+        need_names = [need.name for need in clause.synonym.needs.all()]
+        # A term that is also a need's name is found by the need's words in any order:
+        # looking for it as a phrase as well finds nothing more, and costs a recheck.
+        named = {tuple(_words(name)) for name in need_names}
         for term in clause.synonym.term_list:
-            query |= _tsquery(term, phrase=True)
-        for need in clause.synonym.needs.all():
-            query |= _tsquery(need.name)
+            if tuple(_words(term)) not in named:
+                query |= _tsquery(term, phrase=True)
+        for name in need_names:
+            query |= _tsquery(name)
     return ~query if clause.negated else query
 
 

@@ -329,6 +329,20 @@ def test_a_synonym_finds_services_filed_under_its_need_and_sub_needs(services):
     assert search("therapy") == ["Healing Circle"]
 
 
+@postgres_only
+def test_a_synonym_s_term_that_is_its_need_s_name_is_not_also_looked_for_as_a_phrase(services):
+    health = make_need(name="Health care")
+    make_service(name="Wellness Desk", description="Care for your health.")
+    Synonym.objects.create(phrase="clinic", terms="health care, first aid").needs.set([health])
+
+    sql = str(search_services(Service.objects.published(), "clinic").query)
+
+    # "health care" in any order finds all that the phrase would, and more
+    assert "Wellness Desk" in search("clinic")
+    assert "phraseto_tsquery(english_unaccent::regconfig, first aid)" in sql
+    assert "phraseto_tsquery(english_unaccent::regconfig, health care)" not in sql
+
+
 def test_a_curators_synonym_edits_reach_the_next_search(services):
     assert search("rehab") == []  # and the synonym table is now cached
 
