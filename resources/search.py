@@ -49,7 +49,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
-from django.db.models.lookups import In
 
 from .models import (
     Address,
@@ -427,43 +426,32 @@ def _search_substring(queryset, parsed):
 # Facets
 
 
-class AnyOf(In):
-    """`services__id__any_of=[...]`: like `__in`, but on PostgreSQL the list travels as one
-    array parameter (`= ANY(%s)`) rather than one parameter per id, which for the 1,000
-    ids of a search's window cost more than the query itself."""
-
-    lookup_name = "any_of"
-
-    def as_postgresql(self, compiler, connection):
-        if not isinstance(self.rhs, (list, tuple, set)):
-            return super().as_sql(compiler, connection)  # a subquery
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
-Service._meta.pk.register_lookup(AnyOf)
-
-
 def facet_counts(services):
     """How many `services` there are, and how many of them each need and population has,
     in one query: {"count": n, "needs": {need pk: n}, "populations": {population pk: n}}.
 
-    `services` is a list of ids (a search's window), sent once (as one array parameter on
-    PostgreSQL) and looked up once; or a queryset of services, each at most once (a
-    search's filters), which each count runs in turn on PostgreSQL, since copying a large
-    set of matches costs more than finding it again.
+    `services` is a list of ids (a search's window: services that match), sent once; or a
+    queryset of services, each at most once (a search's filters), which each count runs
+    in turn on PostgreSQL, since copying a large set of matches costs more than finding
+    it again.
     """
     counts = {"count": 0, "needs": {}, "populations": {}}
     window = not isinstance(services, QuerySet)
-    if window:
-        services = Service.objects.filter(pk__any_of=list(services))
-    # Its own ordering (by relevance) would rank every match for nothing.
-    query = services.order_by().values("pk").query
-    try:
-        matches, params = query.get_compiler(services.db).as_sql()
-    except EmptyResultSet:  # none(), or an empty list of ids on SQLite
-        return counts
-    database = connections[services.db]
+    database = connections[Service.objects.db if window else services.db]
+    if window and database.vendor == "postgresql":
+        # One array parameter, rather than one parameter per id (for the 1,000 ids of a
+        # window, that cost more than the counting), and no service row read again.
+        matches = f"SELECT unnest(%s::{Service._meta.pk.db_type(database)}[])"
+        params = [list(services)]
+    else:
+        if window:
+            services = Service.objects.filter(pk__in=list(services))
+        # Its own ordering (by relevance) would rank every match for nothing.
+        query = services.order_by().values("pk").query
+        try:
+            matches, params = query.get_compiler(services.db).as_sql()
+        except EmptyResultSet:  # none(), or an empty list of ids
+            return counts
     # SQLite before 3.35 knows no such hint; SQLite then chooses for itself.
     hint = ""
     if database.vendor == "postgresql":
