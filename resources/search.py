@@ -279,7 +279,9 @@ def _clause_tsquery(clause):
         need_names = [need.name for need in clause.synonym.needs.all()]
         # A term that is also a need's name is found by the need's words in any order:
         # looking for it as a phrase as well finds nothing more, and costs a recheck.
-        named = {tuple(_words(name)) for name in need_names}
+        # (Only for names of plain words: PostgreSQL reads "trauma-informed" as a word of
+        # its own too, which text saying "trauma informed" does not hold.)
+        named = {tuple(_words(name)) for name in need_names if _words(name) == name.lower().split()}
         for term in clause.synonym.term_list:
             if tuple(_words(term)) not in named:
                 query |= _tsquery(term, phrase=True)
@@ -437,11 +439,13 @@ def facet_counts(services):
     """
     counts = {"count": 0, "needs": {}, "populations": {}}
     window = not isinstance(services, QuerySet)
+    if window and not services:
+        return counts
     database = connections[Service.objects.db if window else services.db]
     if window and database.vendor == "postgresql":
         # One array parameter, rather than one parameter per id (for the 1,000 ids of a
         # window, that cost more than the counting), and no service row read again.
-        matches = f"SELECT unnest(%s::{Service._meta.pk.db_type(database)}[])"
+        matches = f"SELECT DISTINCT unnest(%s::{Service._meta.pk.db_type(database)}[])"
         params = [list(services)]
     else:
         if window:
@@ -450,7 +454,7 @@ def facet_counts(services):
         query = services.order_by().values("pk").query
         try:
             matches, params = query.get_compiler(services.db).as_sql()
-        except EmptyResultSet:  # none(), or an empty list of ids
+        except EmptyResultSet:  # none()
             return counts
     # SQLite before 3.35 knows no such hint; SQLite then chooses for itself.
     hint = ""
