@@ -55,7 +55,6 @@ from .models import (
     Location,
     Need,
     Population,
-    PublicationState,
     PublishedName,
     Schedule,
     Service,
@@ -640,7 +639,6 @@ def index_services(service_ids=None):
         "config": SEARCH_CONFIG,
         "ids": list(service_ids or []),
         "places": list(PLACE_TOKENS),
-        "published": PublicationState.PUBLISHED,
     }
     only = "" if service_ids is None else "WHERE x.service_id = ANY(%(ids)s)"
     term_names = """
@@ -703,20 +701,15 @@ def index_services(service_ids=None):
         )
         # The published ones' names, as NameVector reads them from the search vector.
         names = PublishedName._meta.db_table
+        published = Service.objects.published().filter(search_vector__isnull=False)
         if service_ids is None:
             cursor.execute(f"DELETE FROM {names}")
         else:
             cursor.execute(f"DELETE FROM {names} WHERE service_id = ANY(%(ids)s)", params)
-        cursor.execute(
-            f"""
-            INSERT INTO {names} (service_id, name, vector)
-            SELECT id, name, ts_filter(search_vector, '{{a}}'::"char"[])
-            FROM resources_service
-            WHERE publication_state = %(published)s AND search_vector IS NOT NULL
-            {"" if service_ids is None else "AND id = ANY(%(ids)s)"}
-            """,
-            params,
-        )
+            published = published.filter(pk__in=params["ids"])
+        rows = published.order_by().values_list("pk", "name", NameVector("search_vector"))
+        select, select_params = rows.query.sql_with_params()
+        cursor.execute(f"INSERT INTO {names} (service_id, name, vector) {select}", select_params)
         # The vocabulary typo correction chooses from: the words of names, keywords and
         # taxonomy terms (descriptions would add noise, not help).
         cursor.execute(
