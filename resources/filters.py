@@ -315,6 +315,11 @@ class ServiceFilter(django_filters.FilterSet):
         return chosen or ("relevance" if searching else "name")
 
     @property
+    def ranked(self):
+        """Whether the results are in relevance order (for ResultWindowPaginator)."""
+        return self.ordering_key == "relevance"
+
+    @property
     def chosen(self):
         """The names of the filters chosen (the sort order is not a filter)."""
         filters = self.form.cleaned_data.items()

@@ -26,7 +26,11 @@ def search(request):
     valid = filterset.is_valid()
     if valid:
         paginator = ResultWindowPaginator(
-            filterset.qs, PAGE_SIZE, rows=services.for_results(), split=filterset.split
+            filterset.qs,
+            PAGE_SIZE,
+            rows=services.for_results(),
+            split=filterset.split,
+            ranked=filterset.ranked,
         )
         page, page_notice = _get_page(paginator, request.GET.get("page"))
         # Counts beside the filters, while every match is in the window; past it, the

@@ -505,10 +505,10 @@ def test_it_lists_services_in_a_fixed_number_of_queries(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     make_many_services(100)
 
-    # the ordered ids of the matches, the page's services (with their organization),
-    # then one query for each embedded relation: needs, populations, languages, phones
-    # and the phones' languages.
-    with django_assert_num_queries(7):
+    # how many match (up to the search window), their ids in order, the page's services
+    # (with their organization), then one query for each embedded relation: needs,
+    # populations, languages, phones and the phones' languages.
+    with django_assert_num_queries(8):
         response = client.get(SERVICES, {"page_size": page_size})
 
     assert response.status_code == 200

@@ -266,6 +266,45 @@ def test_a_broad_word_ranks_the_other_matches_only_if_its_name_matches_are_too_f
         assert paginator.ids == in_order
 
 
+def test_a_listing_by_name_past_the_window_reads_only_its_page_in_name_order(monkeypatch):
+    monkeypatch.setattr(ResultWindowPaginator, "window", 3)
+    for n in (4, 2, 0, 3, 1):
+        make_service(name=f"Service {n}")
+    filterset = ServiceFilter({}, queryset=Service.objects.published())
+    assert filterset.is_valid()
+    paginator = ResultWindowPaginator(
+        filterset.qs, 2, rows=Service.objects.all(), split=None, ranked=filterset.ranked
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page(2)
+
+    assert [service.name for service in page] == ["Service 2"]  # the window ends at 3
+    assert (paginator.count, paginator.count_exact) == (3, False)
+    # Counted in no order; then only the page's one row is read in name order, not the
+    # window's four.
+    ordered = [q["sql"] for q in queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]]
+    assert len(ordered) == 1
+    assert "LIMIT 1 OFFSET 2" in ordered[0]
+
+
+def test_a_search_by_relevance_finds_its_window_once_for_count_and_page(monkeypatch):
+    monkeypatch.setattr(ResultWindowPaginator, "window", 3)
+    for n in range(5):
+        make_service(name=f"Shelter {n}")
+    results, filterset = broad_search("shelter")
+    paginator = ResultWindowPaginator(
+        results, 2, rows=Service.objects.all(), split=filterset.split, ranked=filterset.ranked
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        page = paginator.page(2)
+
+    assert len(page) == 1
+    assert (paginator.count, paginator.count_exact) == (3, False)
+    assert len(queries) == 2  # the window's ids, then the page's rows by id
+
+
 def test_name_matches_are_looked_for_first_only_for_words_alone(services):
     assert broad_search("legal")[1].split is not None
     assert broad_search("legal", state="IL")[1].split is None

@@ -130,7 +130,11 @@ class SearchPagination(PagePagination):
         # The view's own queryset holds what each listed service needs loaded; the
         # filtered one only chooses and orders the ids.
         return ResultWindowPaginator(
-            queryset, size, rows=view.get_queryset(), split=view.filterset.split
+            queryset,
+            size,
+            rows=view.get_queryset(),
+            split=view.filterset.split,
+            ranked=view.filterset.ranked,
         )
 
     def page_not_found(self, number, paginator):
