@@ -9,29 +9,29 @@ RESULT_WINDOW = 1000
 class ResultWindowPaginator(Paginator):
     """Pages through the first `window` results of a search, in the search's order.
 
-    The ids of up to `window` + 1 matching services are found once, in order; the count
-    (exact up to the window) and every page within the window come from that list. Then
-    each page's services are loaded by id from `rows`, which holds what a page shows
-    (select_related, prefetches) but no filters. So the filters and the ranking run once
-    per request, never once to count and again to slice, and a search matching a quarter
-    of a national directory costs no more than one matching a thousand services.
-
     Past the window, a search engine's exact total is a number nobody acts on: a
     caseworker narrows the search instead of reading page 60, and partners who copy the
-    whole directory page through the HSDS profile, whose totals are exact.
+    whole directory page through the HSDS profile, whose totals are exact. Each page's
+    services are loaded by id from `rows`, which holds what a page shows (select_related,
+    prefetches) but no filters.
 
-    `split`, when given, is the same results as two querysets, one after the other in
-    the order (a search's name matches, then the rest). The rest are looked for only when
-    the first are too few to fill the window: a word matching a quarter of the directory
-    is then never ranked beyond its name matches.
+    A search in relevance order (`ranked`) ranks every match, so the ids of up to
+    `window` + 1 of them are found once, in order, and the count (exact up to the window)
+    and every page come from that list: the filters and the ranking run once per request,
+    never once to count and again to slice, and a search matching a quarter of a national
+    directory costs no more than one matching a thousand services. `split`, when given,
+    is the same results as two querysets, one after the other in the order (a search's
+    name matches, then the rest). The rest are looked for only when the first are too few
+    to fill the window: a word matching a quarter of the directory is then never ranked
+    beyond its name matches.
 
-    `ranked` says whether the order is by relevance, which ranks every match: then the
-    window is found once, as above. A listing in the order of a column (by name, say) is
-    counted first, up to the window and in no order, which PostgreSQL answers from the
-    filters' indexes. When more services match than the window holds, each page then
-    reads its own rows in the listing index's order, stopping at the page's last: finding
-    1,001 services in name order would check every service the filters pass over on the
-    way (for a language that one service in eleven offers, eleven thousand rows).
+    A listing in the order of a column (by name, say) is counted first, up to the window
+    and in no order, which PostgreSQL answers from the filters' indexes. When more
+    services match than the window holds, each page then reads only its own rows in the
+    listing index's order. Finding 1,001 of them in name order would check every service
+    the filters pass over on the way: for a language one service in eleven offers, eleven
+    thousand rows. When fewer match, their ids are found in order as for a search (and
+    the search page counts their needs and populations).
     """
 
     window = RESULT_WINDOW
@@ -61,7 +61,8 @@ class ResultWindowPaginator(Paginator):
         """How many services match, counted up to one more than the window holds."""
         if self.ranked:
             return len(self.ids)
-        return self.object_list.order_by()[: self.window + 1].count()
+        # Only the ids: a search's rank, computed for nothing, would cost a recheck a row.
+        return self.object_list.order_by().values("pk")[: self.window + 1].count()
 
     @cached_property
     def count(self):
