@@ -316,8 +316,10 @@ class ServiceFilter(django_filters.FilterSet):
 
     @property
     def ranked(self):
-        """Whether the results are in relevance order (for ResultWindowPaginator)."""
-        return self.ordering_key == "relevance"
+        """Whether the results are ranked, in relevance order, for ResultWindowPaginator.
+        (Services that only lack excluded words have no rank to be ordered by.)"""
+        parsed = getattr(self, "parsed_query", None)
+        return self.ordering_key == "relevance" and parsed.has_words
 
     @property
     def chosen(self):

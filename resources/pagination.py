@@ -26,17 +26,19 @@ class ResultWindowPaginator(Paginator):
     beyond its name matches.
 
     A listing in the order of a column (by name, say) is counted first, up to the window
-    and in no order, which PostgreSQL answers from the filters' indexes. When more
-    services match than the window holds, each page then reads only its own rows in the
-    listing index's order. Finding 1,001 of them in name order would check every service
-    the filters pass over on the way: for a language one service in eleven offers, eleven
-    thousand rows. When fewer match, their ids are found in order as for a search (and
-    the search page counts their needs and populations).
+    and in no order: PostgreSQL counts the services its filters' GIN indexes find without
+    sorting them. When more services match than the window holds, each page then asks
+    for its own ids alone, in the listing's order: page 1 of a listing by name stops at
+    its twentieth match in the name index (a later page still steps over the rows before
+    it). Finding 1,001 of them in name order would check every service the filters pass
+    over on the way: for a language one service in eleven offers, eleven thousand rows.
+    When no more than the window match, their ids are found in order as for a search,
+    and the count is theirs.
     """
 
     window = RESULT_WINDOW
 
-    def __init__(self, object_list, per_page, *, rows, split=None, ranked=True, **kwargs):
+    def __init__(self, object_list, per_page, *, rows, ranked, split=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.rows = rows
         self.split = split
@@ -62,7 +64,10 @@ class ResultWindowPaginator(Paginator):
         if self.ranked:
             return len(self.ids)
         # Only the ids: a search's rank, computed for nothing, would cost a recheck a row.
-        return self.object_list.order_by().values("pk")[: self.window + 1].count()
+        counted = self.object_list.order_by().values("pk")[: self.window + 1].count()
+        # Up to the window, the pages come from the ids: the count must be theirs too,
+        # should a service be published or archived between the two queries.
+        return counted if counted > self.window else len(self.ids)
 
     @cached_property
     def count(self):
@@ -82,5 +87,5 @@ class ResultWindowPaginator(Paginator):
         else:
             page_ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         by_id = self.rows.in_bulk(page_ids)
-        # A service unpublished between the two queries is simply left out.
+        # A service unpublished since its id was found is simply left out.
         return Page([by_id[pk] for pk in page_ids if pk in by_id], number, self)

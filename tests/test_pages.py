@@ -649,6 +649,23 @@ def test_it_leaves_out_facet_counts_when_a_search_finds_too_many(client, monkeyp
     assert "Counts appear" not in narrowed
 
 
+def test_a_listing_page_past_the_window_asks_only_for_its_own_services(client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(ResultWindowPaginator, "window", 45)
+    make_many_services(50)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(SEARCH_URL, {"page": "2"})
+
+    assert response.status_code == 200
+    assert len(response.context["page"]) == 20
+    limits = [q["sql"] for q in queries if "LIMIT" in q["sql"] and "ORDER BY" in q["sql"]]
+    assert any("LIMIT 20 OFFSET 20" in sql for sql in limits)
+    assert not any("LIMIT 46" in sql for sql in limits)  # never the window's ids in order
+
+
 def test_it_pages_through_the_first_results_of_a_broad_search_and_says_so(client, monkeypatch):
     monkeypatch.setattr(ResultWindowPaginator, "window", 45)
     services = make_many_services(50)

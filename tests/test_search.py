@@ -260,7 +260,9 @@ def test_a_broad_word_ranks_the_other_matches_only_if_its_name_matches_are_too_f
         make_service(name=f"Safe House {n}", description="An emergency shelter.")
     results, filterset = broad_search("shelter")
     in_order = list(results.values_list("pk", flat=True)[:5])
-    paginator = ResultWindowPaginator(results, 2, rows=Service.objects.all(), split=filterset.split)
+    paginator = ResultWindowPaginator(
+        results, 2, rows=Service.objects.all(), split=filterset.split, ranked=filterset.ranked
+    )
 
     with django_assert_num_queries(queries):
         assert paginator.ids == in_order
@@ -286,6 +288,33 @@ def test_a_listing_by_name_past_the_window_reads_only_its_page_in_name_order(mon
     ordered = [q["sql"] for q in queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]]
     assert len(ordered) == 1
     assert "LIMIT 1 OFFSET 2" in ordered[0]
+
+
+def test_a_short_listing_counts_the_services_its_pages_show(monkeypatch):
+    monkeypatch.setattr(ResultWindowPaginator, "window", 5)
+    for n in range(3):
+        make_service(name=f"Service {n}")
+    filterset = ServiceFilter({}, queryset=Service.objects.published())
+    assert filterset.is_valid()
+    paginator = ResultWindowPaginator(
+        filterset.qs, 2, rows=Service.objects.all(), ranked=filterset.ranked
+    )
+    assert len(paginator.ids) == 3
+
+    make_service(name="Service 3")  # published between the two queries
+
+    assert (paginator.count, paginator.count_exact, paginator.num_pages) == (3, True, 2)
+    assert [service.name for service in paginator.page(2)] == ["Service 2"]
+
+
+def test_services_that_only_lack_excluded_words_are_listed_as_a_listing_by_name():
+    make_service(name="Legal Aid")
+    make_service(name="Food Bank")
+    _, filterset = broad_search("-legal")
+
+    assert filterset.ranked is False
+    assert broad_search("legal")[1].ranked is True
+    assert broad_search("legal", ordering="name")[1].ranked is False
 
 
 def test_a_search_by_relevance_finds_its_window_once_for_count_and_page(monkeypatch):
