@@ -318,8 +318,8 @@ class ServiceFilter(django_filters.FilterSet):
     def ranked(self):
         """Whether the results are ranked, in relevance order, for ResultWindowPaginator.
         (Services that only lack excluded words have no rank to be ordered by.)"""
-        parsed = getattr(self, "parsed_query", None)
-        return self.ordering_key == "relevance" and parsed.has_words
+        # Relevance order is only ever chosen for a search, so parsed_query is set.
+        return self.ordering_key == "relevance" and self.parsed_query.has_words
 
     @property
     def chosen(self):
@@ -337,14 +337,11 @@ class ServiceFilter(django_filters.FilterSet):
         filters too, fewer services match, and the filters would run twice whenever the
         name matches did not fill the window.
         """
-        parsed = getattr(self, "parsed_query", None)
-        if not (parsed and parsed.has_words) or self.ordering_key != "relevance":
-            return None
-        if self.chosen != {"q"}:
+        if not self.ranked or self.chosen != {"q"}:
             return None
         order = ORDERINGS["relevance"]
         return (
-            search_names(self.queryset, parsed).order_by(*order),
+            search_names(self.queryset, self.parsed_query).order_by(*order),
             self.qs.exclude(NAME_MATCHES),
         )
 

@@ -3,7 +3,9 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -650,9 +652,6 @@ def test_it_leaves_out_facet_counts_when_a_search_finds_too_many(client, monkeyp
 
 
 def test_a_listing_page_past_the_window_asks_only_for_its_own_services(client, monkeypatch):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     monkeypatch.setattr(ResultWindowPaginator, "window", 45)
     make_many_services(50)
 

@@ -275,7 +275,7 @@ def test_a_listing_by_name_past_the_window_reads_only_its_page_in_name_order(mon
     filterset = ServiceFilter({}, queryset=Service.objects.published())
     assert filterset.is_valid()
     paginator = ResultWindowPaginator(
-        filterset.qs, 2, rows=Service.objects.all(), split=None, ranked=filterset.ranked
+        filterset.qs, 2, rows=Service.objects.all(), ranked=filterset.ranked
     )
 
     with CaptureQueriesContext(connection) as queries:
