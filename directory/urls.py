@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views import defaults
+from django.views.decorators.http import require_safe
 
 
+@require_safe
 def health(request):
     """For load balancers and as the benchmark's floor: no database, no templates."""
     return JsonResponse({"ok": True})

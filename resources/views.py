@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import referrals
 from .filters import ServiceFilter
@@ -16,6 +16,7 @@ from .search import facet_counts
 PAGE_SIZE = 20
 
 
+@require_safe
 def search(request):
     services = Service.objects.published()
     filterset = ServiceFilter(request.GET, queryset=services)
@@ -111,6 +112,7 @@ def _term_tree(terms, chosen, counts):
     return roots
 
 
+@require_safe
 def service_detail(request, slug):
     service = get_object_or_404(Service.objects.published().for_display(), slug=slug)
     return render(
@@ -120,6 +122,7 @@ def service_detail(request, slug):
     )
 
 
+@require_safe
 def organization_detail(request, slug):
     organization = get_object_or_404(Organization, slug=slug)
     services = list(Service.objects.published().for_results().filter(organization=organization))
@@ -138,6 +141,7 @@ def organization_detail(request, slug):
     )
 
 
+@require_safe
 def referral_list(request):
     services = referrals.services(request.session)
     context = {
@@ -148,6 +152,7 @@ def referral_list(request):
     return render(request, "resources/referral_list.html", context)
 
 
+@require_safe
 def referral_list_text(request):
     response = HttpResponse(
         _referral_text(referrals.services(request.session)),
@@ -215,5 +220,6 @@ def _redirect_back(request):
     return HttpResponseRedirect(next_url)
 
 
+@require_safe
 def safety(request):
     return render(request, "resources/safety.html")

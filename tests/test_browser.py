@@ -101,13 +101,18 @@ def submit(page, control):
 
 
 def stand_in_for_the_neutral_page(tab):
-    """Answer the quick exit's request locally, as if the neutral site had loaded."""
-    tab.page.route(
-        NEUTRAL_PAGE,
-        lambda route: route.fulfill(
+    """Answer the quick exit's request locally, as if the neutral site had loaded; the
+    headers of each request it answered are kept in the list returned."""
+    seen = []
+
+    def answer(route):
+        seen.append(route.request.all_headers())
+        route.fulfill(
             status=200, content_type="text/html", body="<title>Weather</title><p>Sunny</p>"
-        ),
-    )
+        )
+
+    tab.page.route(NEUTRAL_PAGE, answer)
+    return seen
 
 
 def test_it_finds_a_seed_program_by_need_and_population(tab):
@@ -132,7 +137,7 @@ def test_it_finds_a_seed_program_by_need_and_population(tab):
 
 
 def test_it_leaves_with_the_quick_exit_button_without_a_way_back(tab):
-    stand_in_for_the_neutral_page(tab)
+    exits = stand_in_for_the_neutral_page(tab)
     page = tab.page
     tab.open("/safety/")
     tab.open("/?q=legal")
@@ -142,13 +147,15 @@ def test_it_leaves_with_the_quick_exit_button_without_a_way_back(tab):
     page.wait_for_url(NEUTRAL_PAGE)
 
     assert page.title() == "Weather"
+    # The neutral site is not told where the visitor was (nor what they searched for).
+    assert len(exits) == 1 and "referer" not in exits[0]
     page.go_back()
     # The search page was replaced, not left behind: Back skips it.
     assert page.url == tab.base + "/safety/"
 
 
 def test_it_leaves_when_escape_is_pressed(tab):
-    stand_in_for_the_neutral_page(tab)
+    exits = stand_in_for_the_neutral_page(tab)
     page = tab.page
     tab.open("/safety/")
     tab.open("/")
@@ -156,6 +163,7 @@ def test_it_leaves_when_escape_is_pressed(tab):
 
     page.keyboard.press("Escape")
     page.wait_for_url(NEUTRAL_PAGE)
+    assert len(exits) == 1 and "referer" not in exits[0]
 
     page.go_back()
     assert page.url == tab.base + "/safety/"

@@ -83,6 +83,12 @@ def test_it_refuses_to_publish_a_service_without_a_source():
     with pytest.raises(ValidationError) as error:
         service.full_clean()
     assert "source_document" in error.value.message_dict
+    assert_constraint_rejects(
+        "published_service_cites_source",
+        lambda: Service.objects.create(
+            name="y", slug="y", organization=service.organization, publication_state="published"
+        ),
+    )
 
 
 def test_published_lists_only_published_services():

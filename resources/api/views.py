@@ -109,7 +109,7 @@ class ServiceViewSet(PartnerViewSet):
 
     @extend_schema(filters=True)
     @action(detail=False, pagination_class=None)
-    def facets(self, request):
+    def facets(self, request, format=None):
         """How many services under the same filters as the list each need and population
         has: for showing counts beside a search's filters."""
         counts = facet_counts(self.filter_queryset(Service.objects.published()))
