@@ -5,9 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-FIXTURES := taxonomy directory synonyms
 
-.PHONY: run test install migrate fixtures lint format lock clean bench
+.PHONY: run test install setup reset lint format lock clean bench
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,16 +16,19 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-migrate: install
+# The database (a private PostgreSQL in .postgres/ unless DATABASE_URL names one), migrated,
+# with the shipped directory loaded where it is missing: never over a curator's work.
+setup: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py load_directory
 
-# loaddata writes each fixture row by its fixed primary key, so loading twice changes nothing.
-fixtures: migrate
-	$(BIN)/python manage.py loaddata $(FIXTURES)
-
-run: fixtures
+run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Deliberately throws away everything curators entered, after saying what and asking.
+reset: install
+	$(BIN)/python manage.py reset_directory
 
 # axe-core (the browser tests' accessibility checker) comes from npm when npm is here;
 # without it, or without Chromium, the browser tests skip and say why.
@@ -48,10 +50,11 @@ format: install
 lock:
 	$(PYTHON) -m venv /tmp/lock-venv && /tmp/lock-venv/bin/pip install --quiet pip-tools
 	/tmp/lock-venv/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras \
-		--output-file requirements.lock pyproject.toml
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
+# Never the database in .postgres/: it holds what curators entered.
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
 # Search latency at 10,000 and 100,000 made-up services on PostgreSQL (scratch database
 # directory_bench), served by gunicorn on loopback; writes bench/results.json.

@@ -1,9 +1,9 @@
-"""Settings come from environment variables; the defaults run a development site on SQLite."""
+"""Settings come from environment variables; the defaults run a development site."""
 
 import os
 from pathlib import Path
 
-import dj_database_url
+from directory.database import database_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -65,13 +65,8 @@ TEMPLATES = [
     },
 ]
 
-# DATABASE_URL chooses the database (postgres://... in CI and production); SQLite otherwise.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-    )
-}
+# PostgreSQL everywhere: the server DATABASE_URL names, or a private one (directory.database).
+DATABASES = {"default": database_settings(BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

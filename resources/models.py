@@ -902,3 +902,20 @@ class SearchWord(models.Model):
 
     def __str__(self):
         return self.word
+
+
+class ShippedRow(models.Model):
+    """A row of the shipped directory (fixtures/) that load_directory has written, or
+    found already here. It is never written again: a curator's edit or deletion stays."""
+
+    model = models.CharField(max_length=100, help_text="app_label.model_name")
+    object_pk = models.CharField(max_length=64)
+    loaded = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "object_pk"], name="shipped_row_once")
+        ]
+
+    def __str__(self):
+        return f"{self.model} {self.object_pk}"

@@ -4,7 +4,16 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.management import call_command
+
+from directory.database import unreachable
+from resources.shipped import load_shipped
+
+
+def pytest_sessionstart(session):
+    # One line naming the server, rather than a traceback from every test.
+    problem = unreachable(settings.DATABASES["default"], dbname="postgres")
+    if problem:
+        pytest.exit(problem, returncode=2)
 
 
 def shared_path(*parts):
@@ -34,4 +43,4 @@ def _empty_memory_caches():
 @pytest.fixture
 def directory_data(db):
     """The real initial directory, as `make run` loads it."""
-    call_command("loaddata", "taxonomy", "directory", "synonyms", verbosity=0)
+    load_shipped()

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
+
+from resources.shipped import load_shipped
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = [
@@ -48,7 +49,7 @@ def browser():
 
 @pytest.fixture
 def site(live_server, transactional_db):
-    call_command("loaddata", "taxonomy", "directory", "synonyms", verbosity=0)
+    load_shipped()
     return live_server.url
 
 

@@ -5,7 +5,6 @@ import uuid
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
 
 from resources.models import (
     Address,
@@ -18,6 +17,7 @@ from resources.models import (
     Service,
     ServiceArea,
 )
+from resources.shipped import load_shipped
 from tests.conftest import shared_path
 
 FIXTURES = ["taxonomy", "directory"]
@@ -251,7 +251,7 @@ def test_it_keeps_the_ids_partners_see_stable(directory_data):
 def test_it_changes_nothing_when_the_fixtures_are_loaded_again(directory_data):
     before = snapshot()
 
-    call_command("loaddata", *FIXTURES, verbosity=0)
+    load_shipped()
 
     assert snapshot() == before
 

