@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.utils import timezone
 
+from . import publishing
 from .models import (
     Address,
     Language,
@@ -11,7 +11,6 @@ from .models import (
     Organization,
     Phone,
     Population,
-    PublicationState,
     Schedule,
     Service,
     ServiceArea,
@@ -178,31 +177,22 @@ class ServiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish the selected services")
     def publish(self, request, queryset):
-        published, refused = 0, []
-        for service in queryset:
-            service.publication_state = PublicationState.PUBLISHED
-            try:
-                service.full_clean()
-            except ValidationError as error:
-                refused.append(f"{service}: {' '.join(error.messages)}")
-                continue
-            service.save(update_fields=["publication_state", "modified"])
-            published += 1
-        if published:
-            self.message_user(request, f"Published {published} service(s).", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, f"Not published — {line}", messages.ERROR)
+        outcome = publishing.publish(queryset)
+        if outcome.done:
+            self.message_user(
+                request, f"Published {len(outcome.done)} service(s).", messages.SUCCESS
+            )
+        for service, reasons in outcome.refused.items():
+            self.message_user(request, f"Not published — {service}: {reasons}", messages.ERROR)
 
     @admin.action(description="Archive the selected services")
     def archive(self, request, queryset):
-        count = queryset.update(
-            publication_state=PublicationState.ARCHIVED, modified=timezone.now()
-        )
+        count = publishing.archive(queryset)
         self.message_user(request, f"Archived {count} service(s).", messages.SUCCESS)
 
     @admin.action(description="Mark the selected services as verified today")
     def mark_verified_today(self, request, queryset):
-        count = queryset.update(last_verified=timezone.localdate(), modified=timezone.now())
+        count = publishing.mark_verified(queryset)
         self.message_user(request, f"Marked {count} service(s) verified today.", messages.SUCCESS)
 
 

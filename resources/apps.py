@@ -1,4 +1,11 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def install_search_index(sender, using, **kwargs):
+    from .search import index
+
+    index.install(using)
 
 
 class ResourcesConfig(AppConfig):
@@ -6,4 +13,9 @@ class ResourcesConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from .search import synonyms
+
+        # The index lives in the database (functions and triggers): put it in place after
+        # every migrate, as Django does with permissions.
+        post_migrate.connect(install_search_index, sender=self, dispatch_uid="search_index")
+        synonyms.follow_edits()

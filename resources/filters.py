@@ -1,4 +1,8 @@
-"""The one FilterSet behind the search page and the REST API's services list."""
+"""The one FilterSet behind the search page, the REST API and the HSDS profile.
+
+Tags, states, nationwide and hours are answered from each service's filter tokens
+(resources.search.index); city and ZIP code from the public addresses and the areas.
+"""
 
 import datetime
 
@@ -7,7 +11,6 @@ from django import forms
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils import timezone
 
@@ -21,20 +24,18 @@ from .models import (
     Service,
     ServiceArea,
 )
-from .search import (
-    NAME_MATCHES,
+from .search.index import (
     NATIONWIDE,
     OPEN_24_7,
-    RELEVANCE,
     HasAnyBit,
     HasAnyToken,
     filter_token,
     open_hour_token,
-    parse_query,
     place_mask,
-    search_names,
-    search_services,
 )
+from .search.matching import NAME_MATCHES, RELEVANCE, search_names, search_services
+from .search.query import parse_query
+from .search.synonyms import synonym_table
 
 ORDERINGS = {
     "relevance": RELEVANCE,
@@ -52,40 +53,19 @@ ORDERING_CHOICES = [
 ]
 
 
-# Place and hours filters through joins: membership in one set of service ids (`pk IN
-# (a UNION b ...)`), each part found by an index. City and ZIP use them everywhere; on
-# PostgreSQL the tag, state and hours filters read each service's filter tokens instead
-# (resources.search, "Filter tokens"), and SQLite uses these joins for all of them.
-
-
-def _union(*id_sets):
-    first, *rest = [ids.order_by() for ids in id_sets]
-    return first.union(*rest, all=True) if rest else first
-
-
 def _services_in(*id_sets):
-    return Q(pk__in=_union(*id_sets))
-
-
-def _holding(tokens, *id_sets):
-    """Services whose filter tokens include any of `tokens` (PostgreSQL), or, on other
-    databases, services in any of `id_sets`: the same services, found through joins."""
-    if connection.vendor == "postgresql":
-        return HasAnyToken(tokens)
-    return _services_in(*id_sets)
+    first, *rest = [ids.order_by() for ids in id_sets]
+    return Q(pk__in=first.union(*rest, all=True) if rest else first)
 
 
 def _with_public_address(**lookups):
-    """Ids of services with a non-confidential location whose address matches `lookups`.
-
-    Confidential locations never answer place filters: searching ZIP code after ZIP
-    code must not reveal where a shelter is.
-    """
-    return Address.objects.filter(
-        location__confidential=False,
-        location__service_at_locations__service__isnull=False,
-        **lookups,
-    ).values("location__service_at_locations__service")
+    """Ids of services offered at a public address matching `lookups`: searching ZIP code
+    after ZIP code must not reveal where a shelter is."""
+    return (
+        Address.objects.public()
+        .filter(location__service_at_locations__service__isnull=False, **lookups)
+        .values("location__service_at_locations__service")
+    )
 
 
 def _with_area(**lookups):
@@ -103,9 +83,8 @@ def _with_schedule(**lookups):
 
 
 class PkInArray(Func):
-    """`pk = ANY(ARRAY(subquery))` (PostgreSQL). Unlike `pk IN (subquery)`, PostgreSQL
-    answers it from the primary key index as a bitmap, which it can OR and AND with the
-    filter tokens' bitmaps."""
+    """`pk = ANY(ARRAY(subquery))`. Unlike `pk IN (subquery)`, PostgreSQL answers it from
+    the primary key index as a bitmap, which it can OR and AND with the filter tokens'."""
 
     arg_joiner = " = ANY("
     template = "(%(expressions)s))"
@@ -115,18 +94,21 @@ class PkInArray(Func):
         super().__init__(F("pk"), ArraySubquery(queryset))
 
 
-def _open_now_postgres(day, time):
+def _open_now(day, time):
     """Services open 24/7 or during all of this hour (their filter tokens), and those with
     a schedule open now that opens or closes within this hour: few, found by the
     schedules' indexes, where the schedules open now can be most of the directory."""
     open_at = {"weekday": day, "opens_at__lte": time, "closes_at__gt": time}
     before_next_hour = {"closes_at__lt": datetime.time(time.hour + 1)} if time.hour < 23 else {}
     all_hour = HasAnyToken([OPEN_24_7, open_hour_token(day, time.hour)])
-    within_hour = _union(
-        *_with_schedule(opens_at__gt=datetime.time(time.hour), **open_at),
-        *_with_schedule(**before_next_hour, **open_at),
-    )
-    return all_hour | PkInArray(within_hour)
+    first, *rest = [
+        ids.order_by()
+        for ids in (
+            *_with_schedule(opens_at__gt=datetime.time(time.hour), **open_at),
+            *_with_schedule(**before_next_hour, **open_at),
+        )
+    ]
+    return all_hour | PkInArray(first.union(*rest, all=True))
 
 
 def _chosen(value):
@@ -160,10 +142,8 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
-    """Services tagged with any of the chosen values; for a taxonomy term, or any term below it.
-
-    `token` names the values' kind in a service's filter tokens (PostgreSQL).
-    """
+    """Services tagged with any of the chosen values; for a taxonomy term, or any term
+    below it. `token` names the values' kind in a service's filter tokens."""
 
     def __init__(self, *args, token, **kwargs):
         super().__init__(*args, **kwargs)
@@ -176,11 +156,7 @@ class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
             ids = self.queryset.descendant_ids(value)
         else:
             ids = [item.pk for item in value]
-        m2m = Service._meta.get_field(self.field_name)
-        tagged = m2m.remote_field.through.objects.filter(
-            **{f"{m2m.m2m_reverse_field_name()}__in": ids}
-        ).values(m2m.m2m_field_name())
-        return qs.filter(_holding([filter_token(self.token, pk) for pk in ids], tagged))
+        return qs.filter(HasAnyToken([filter_token(self.token, pk) for pk in ids]))
 
 
 class ServiceFilter(django_filters.FilterSet):
@@ -246,7 +222,7 @@ class ServiceFilter(django_filters.FilterSet):
         fields = []
 
     def filter_q(self, queryset, name, value):
-        self.parsed_query = parse_query(value)
+        self.parsed_query = parse_query(value, synonym_table())
         return search_services(queryset, self.parsed_query)
 
     def filter_state(self, queryset, name, value):
@@ -256,16 +232,9 @@ class ServiceFilter(django_filters.FilterSet):
         # other filters, the tokens let PostgreSQL intersect indexes instead, and it has
         # no statistics on bits to choose between the two itself.
         listing = self.chosen == {"state"} and self.ordering_key in {"name", "-name"}
-        if connection.vendor == "postgresql" and mask is not None and listing:
+        if mask is not None and listing:
             return queryset.filter(HasAnyBit(mask))
-        return queryset.filter(
-            _holding(
-                [filter_token("state", state), NATIONWIDE],
-                _with_area(extent=ServiceArea.Extent.NATIONWIDE),
-                _with_area(state=state),
-                _with_public_address(state_province=state),
-            )
-        )
+        return queryset.filter(HasAnyToken([filter_token("state", state), NATIONWIDE]))
 
     def filter_city(self, queryset, name, value):
         city = value.strip()
@@ -280,23 +249,16 @@ class ServiceFilter(django_filters.FilterSet):
         return queryset.filter(_services_in(_with_public_address(postal_code__startswith=value)))
 
     def filter_nationwide(self, queryset, name, value):
-        nationwide = _holding([NATIONWIDE], _with_area(extent=ServiceArea.Extent.NATIONWIDE))
+        nationwide = HasAnyToken([NATIONWIDE])
         return queryset.filter(nationwide if value else ~nationwide)
 
     def filter_is_24_7(self, queryset, name, value):
-        always = _holding([OPEN_24_7], *_with_schedule(open_24_7=True))
+        always = HasAnyToken([OPEN_24_7])
         return queryset.filter(always if value else ~always)
 
     def filter_open_now(self, queryset, name, value):
         now = timezone.localtime()
-        day, time = now.isoweekday(), now.time()
-        if connection.vendor == "postgresql":
-            open_now = _open_now_postgres(day, time)
-        else:
-            open_now = _services_in(
-                *_with_schedule(open_24_7=True),
-                *_with_schedule(weekday=day, opens_at__lte=time, closes_at__gt=time),
-            )
+        open_now = _open_now(now.isoweekday(), now.time())
         return queryset.filter(open_now if value else ~open_now)
 
     def filter_ordering(self, queryset, name, value):

@@ -10,7 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.urls import reverse
@@ -145,37 +145,9 @@ class Organization(models.Model):
         return reverse("resources:organization", kwargs={"slug": self.slug})
 
 
-class WhereAndWhenQuerySet(models.QuerySet):
-    """For the rows that say where and when services are offered (locations, addresses,
-    links, schedules, areas). update() writes without save(), so without the signals that
-    refresh the services' filter tokens (resources.signals): it refreshes them itself,
-    for the services the rows spoke for before and after."""
-
-    def update(self, **kwargs):
-        from .signals import index_services_of  # resources.signals imports this module
-
-        pks = list(self.values_list("pk", flat=True))
-        before = list(self.model.objects.filter(pk__in=pks))
-        count = super().update(**kwargs)
-        index_services_of(before + list(self.model.objects.filter(pk__in=pks)))
-        return count
-
-
 class ServiceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(publication_state=PublicationState.PUBLISHED)
-
-    def update(self, **kwargs):
-        """update() writes without save(), so without the signal that re-indexes a service
-        (resources.signals): it re-indexes the services itself, in the same transaction, so
-        that search never lists one it has just archived or finds it by its old name."""
-        from .search import index_services  # resources.search imports this module
-
-        with transaction.atomic(using=self.db):
-            pks = list(self.values_list("pk", flat=True))
-            count = super().update(**kwargs)
-            index_services(pks)
-        return count
 
     def for_summary(self):
         """What the API's list of services shows of each (no locations), in a fixed number
@@ -196,7 +168,7 @@ class ServiceQuerySet(models.QuerySet):
         The addresses of confidential locations are never loaded, so no template or
         serializer can show them by mistake.
         """
-        public_addresses = Address.objects.filter(location__confidential=False)
+        public_addresses = Address.objects.public()
         links = ServiceAtLocation.objects.select_related("location").prefetch_related(
             models.Prefetch("location__addresses", public_addresses, to_attr="address_list"),
             models.Prefetch("location__phones", to_attr="phone_list"),
@@ -216,9 +188,7 @@ class ServiceQuerySet(models.QuerySet):
         card's data plus the languages of the service, its locations and its phones,
         through the related managers, as the service page's templates and the HSDS
         serializers read them. As in for_results(), no confidential address is loaded."""
-        public_addresses = models.Prefetch(
-            "location__addresses", queryset=Address.objects.filter(location__confidential=False)
-        )
+        public_addresses = models.Prefetch("location__addresses", queryset=Address.objects.public())
         links = ServiceAtLocation.objects.select_related("location").prefetch_related(
             public_addresses,
             "location__phones__languages",
@@ -325,14 +295,9 @@ class Service(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     modified = models.DateTimeField(auto_now=True)
-    # Kept up to date by resources.search.index_services (PostgreSQL only; empty on SQLite).
+    # Derived from the rest by the database (resources.search.index), for search and filters.
     search_vector = SearchVectorField(null=True, editable=False)
-    # What the need, population, language, state and hours filters match, one token each
-    # (resources.search, "Filter tokens"), so that PostgreSQL answers several filters and
-    # the words from indexes of this one table. Kept up to date like search_vector.
     filter_vector = SearchVectorField(null=True, editable=False)
-    # The states (and "nationwide") of its place tokens as bits (resources.search, "Place
-    # bits"), kept in the listing index so a state's listing reads no service rows.
     place_bits = models.BigIntegerField(default=0, editable=False)
 
     objects = ServiceQuerySet.as_manager()
@@ -350,9 +315,8 @@ class Service(models.Model):
                 include=["id", "place_bits"],
                 name="service_listing_idx",
             ),
-            # Filters that find services by id through joins (city and ZIP; on SQLite
-            # every filter) and then sort them by name: each match is read from this
-            # narrow index rather than from the wide service row.
+            # The city and ZIP filters find services by id through joins and then sort them
+            # by name: each match is read from this narrow index, not the wide row.
             models.Index(
                 fields=["id", "name"],
                 condition=Q(publication_state=PublicationState.PUBLISHED),
@@ -449,8 +413,6 @@ class Location(models.Model):
     languages = models.ManyToManyField(Language, blank=True, related_name="locations")
     modified = models.DateTimeField(auto_now=True)
 
-    objects = WhereAndWhenQuerySet.as_manager()
-
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -514,6 +476,13 @@ def check_confidential_location_reachable(location, *, phone_count):
     )
 
 
+class AddressQuerySet(models.QuerySet):
+    def public(self):
+        """The addresses the public may see: none of a confidential location's. Every
+        page, API answer, place filter and the search index read addresses through this."""
+        return self.filter(location__confidential=False)
+
+
 class Address(models.Model):
     class Type(models.TextChoices):
         PHYSICAL = "physical", "Physical"
@@ -543,7 +512,7 @@ class Address(models.Model):
         validators=[RegexValidator(r"^[A-Z]{2}$", "Use the ISO 3166 country code, e.g. US.")],
     )
 
-    objects = WhereAndWhenQuerySet.as_manager()
+    objects = AddressQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "addresses"
@@ -576,8 +545,6 @@ class ServiceAtLocation(models.Model):
         Location, on_delete=models.CASCADE, related_name="service_at_locations"
     )
     description = models.TextField(blank=True)
-
-    objects = WhereAndWhenQuerySet.as_manager()
 
     class Meta:
         verbose_name = "service at location"
@@ -682,24 +649,17 @@ class Schedule(models.Model):
         max_length=300, blank=True, help_text="E.g. 'Closed on federal holidays'."
     )
 
-    objects = WhereAndWhenQuerySet.as_manager()
-
     class Meta:
-        # Hour-less rows (24/7, notes) first, alike on SQLite and PostgreSQL.
+        # Hour-less rows (24/7, notes) first.
         ordering = [
             models.F("weekday").asc(nulls_first=True),
             models.F("opens_at").asc(nulls_first=True),
         ]
-        # For the "open now" and "open 24/7" filters (on PostgreSQL, for the schedules that
-        # open or close within the current hour: resources.filters._open_now_postgres).
+        # For "open now": the schedules that open or close within the current hour
+        # (resources.filters._open_now).
         indexes = [
             models.Index(fields=["weekday", "opens_at", "closes_at"], name="schedule_hours_idx"),
             models.Index(fields=["weekday", "closes_at"], name="schedule_closing_idx"),
-            models.Index(
-                fields=["service", "location"],
-                condition=Q(open_24_7=True),
-                name="schedule_open_24_7_idx",
-            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -785,8 +745,6 @@ class ServiceArea(models.Model):
     county = models.CharField(max_length=100, blank=True)
     city = models.CharField(max_length=100, blank=True)
 
-    objects = WhereAndWhenQuerySet.as_manager()
-
     class Meta:
         # The place filters (resources.filters) look areas up by these.
         indexes = [
@@ -870,12 +828,13 @@ class Synonym(models.Model):
 
 
 class PublishedName(models.Model):
-    """A published service's names (its name and alternate name) as searched (PostgreSQL).
+    """A published service's names (its name and alternate name) as searched.
 
-    Filled by resources.search.index_services, for published services only. A broad word
-    ("shelter") is in thousands of names, and a search lists those services first:
-    finding and ranking them in this table reads about a tenth of the bytes that the
-    services' own rows hold (resources.search.search_names).
+    Kept by the database (resources.search.index). A broad word ("shelter") is in
+    thousands of names, and a search lists those services first: finding and ranking them
+    here reads about a tenth of the bytes the services' own rows hold
+    (resources.search.matching.search_names). Its row goes with its service (migration
+    0011 made the foreign key cascade in the database).
     """
 
     service = models.OneToOneField(
@@ -892,9 +851,9 @@ class PublishedName(models.Model):
 
 
 class SearchWord(models.Model):
-    """A word the directory contains, for correcting typos in searches (PostgreSQL).
+    """A word the directory contains, for correcting typos in searches.
 
-    Filled by resources.search.index_services; a trigram index (migration 0003) finds
+    Kept by the database (resources.search.index); a trigram index (migration 0003) finds
     the known words nearest to one a caseworker mistyped.
     """
 

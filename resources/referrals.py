@@ -7,15 +7,8 @@ to end when the browser closes, so a shared computer does not keep the list.
 from django import forms
 from django.utils.dateformat import format as format_date
 
+from .display import all_schedules, contact_phones, phone_verb, website, weekly_hours, where_lines
 from .models import Service
-from .templatetags.service_display import (
-    all_schedules,
-    contact_phones,
-    phone_verb,
-    website,
-    weekly_hours,
-    where_lines,
-)
 
 SESSION_KEY = "referral_list"
 MAX_SERVICES = 50

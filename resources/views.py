@@ -8,54 +8,40 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from . import referrals
-from .filters import ServiceFilter
 from .models import Language, Need, Organization, Population, Service
-from .pagination import ResultWindowPaginator
-from .search import facet_counts
+from .search.results import find
 
 PAGE_SIZE = 20
 
 
 @require_safe
 def search(request):
-    services = Service.objects.published()
-    filterset = ServiceFilter(request.GET, queryset=services)
-    page = page_notice = None
-    facets = {"needs": {}, "populations": {}}
+    results = find(request.GET, rows=Service.objects.published().for_results(), per_page=PAGE_SIZE)
+    filterset, form = results.filterset, results.filterset.form
+    page = page_notice = facets = None
     # An invalid filter shows its error and no results: quietly dropping it would list
     # services the caseworker did not ask for.
-    valid = filterset.is_valid()
-    if valid:
-        paginator = ResultWindowPaginator(
-            filterset.qs,
-            PAGE_SIZE,
-            rows=services.for_results(),
-            split=filterset.split,
-            ranked=filterset.ranked,
-        )
-        page, page_notice = _get_page(paginator, request.GET.get("page"))
-        # Counts beside the filters, while every match is in the window; past it, the
-        # count of a need among "more than 1,000" would not help anyone narrow down.
-        if paginator.count_exact:
-            facets = facet_counts(paginator.ids)
-    form = filterset.form
+    if not results.errors:
+        page, page_notice = _get_page(results.paginator, request.GET.get("page"))
+        facets = results.facets()
+    counts = facets or {"needs": {}, "populations": {}}
     context = {
         "filterset": filterset,
         "form": form,
         "page": page,
         "page_notice": page_notice,
-        "need_options": _term_tree(Need.objects.all(), form["need"].value(), facets["needs"]),
+        "need_options": _term_tree(Need.objects.all(), form["need"].value(), counts["needs"]),
         "population_options": _term_tree(
-            Population.objects.all(), form["population"].value(), facets["populations"]
+            Population.objects.all(), form["population"].value(), counts["populations"]
         ),
         "languages": Language.objects.all(),
         "chosen_languages": form["language"].value() or [],
-        "ordering": filterset.ordering_key if valid else form["ordering"].value(),
+        "ordering": form["ordering"].value() if results.errors else filterset.ordering_key,
         "filters_chosen": _count_filters(request.GET),
-        "facets_shown": bool(page) and page.paginator.count_exact,
+        "facets_shown": bool(page) and facets is not None,
         "referral_ids": referrals.service_ids(request.session),
     }
-    return render(request, "resources/search.html", context, status=200 if valid else 400)
+    return render(request, "resources/search.html", context, status=400 if results.errors else 200)
 
 
 def _get_page(paginator, number):

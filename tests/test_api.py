@@ -23,7 +23,7 @@ from resources.models import (
     ServiceArea,
     ServiceAtLocation,
 )
-from resources.pagination import ResultWindowPaginator
+from resources.search.results import ResultWindowPaginator
 from tests.factories import (
     SHELTER_ADDRESS,
     SHELTER_LATITUDE,
@@ -111,7 +111,7 @@ def test_it_embeds_everything_in_a_service(client):
             "languages": [{"code": "es", "name": "Spanish"}],
         }
     ]
-    # (In no particular order: SQLite and PostgreSQL sort the hour-less rows differently.)
+    # (Hour-less rows in no particular order.)
     schedules = sorted(body["schedules"], key=lambda s: (s["weekday"] or 0, s["notes"]))
     assert [(s["weekday"], s["opens_at"], s["closes_at"]) for s in schedules] == [
         (None, None, None),

@@ -134,8 +134,8 @@ def collapse_whitespace(text):
 def snapshot():
     """Every row of every table the fixtures touch, m2m tables included.
 
-    Leaves out Service.search_vector and filter_vector, and PublishedName:
-    resources.search derives them from the other tables; the fixtures do not load them.
+    Leaves out Service.search_vector and filter_vector, and PublishedName: the search
+    index derives them from the other tables; the fixtures do not load them.
     """
     derived = {"search_vector", "filter_vector"}
     tables = {}

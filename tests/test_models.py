@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def assert_constraint_rejects(constraint_name, create):
     with pytest.raises(IntegrityError) as error, transaction.atomic():
         create()
-    # Both SQLite and PostgreSQL name the violated constraint in their message.
+    # PostgreSQL names the violated constraint in its message.
     assert constraint_name in str(error.value)
 
 

@@ -17,7 +17,7 @@ from resources.models import (
     ServiceArea,
     ServiceAtLocation,
 )
-from resources.pagination import ResultWindowPaginator
+from resources.search.results import ResultWindowPaginator
 from tests.factories import (
     make_language,
     make_location,

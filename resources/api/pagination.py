@@ -5,7 +5,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from resources.pagination import RESULT_WINDOW, ResultWindowPaginator
+from resources.search.results import RESULT_WINDOW, find
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -120,22 +120,25 @@ class PagePagination(PageNumberPagination):
 
 
 class SearchPagination(PagePagination):
-    """Pages through the first results of a search (see ResultWindowPaginator).
+    """Pages through the first results of a search (resources.search.results).
 
     `count` is exact up to the window (1,000); `count_exact` is false when more services
     match, and then only the first 1,000 can be paged through.
     """
 
-    def make_paginator(self, queryset, size, view):
-        # The view's own queryset holds what each listed service needs loaded; the
-        # filtered one only chooses and orders the ids.
-        return ResultWindowPaginator(
-            queryset,
-            size,
-            rows=view.get_queryset(),
-            split=view.filterset.split,
-            ranked=view.filterset.ranked,
-        )
+    def paginate_search(self, request, rows):
+        """The requested page of the services the request's filters find, each loaded
+        from `rows`; a refused filter answers 400 naming it."""
+        self.request = request
+        number = self._read_positive_int(request, self.page_query_param) or 1
+        results = find(request.query_params, rows=rows, per_page=self.get_page_size(request))
+        if results.errors:
+            raise ValidationError(results.errors)
+        try:
+            self.page = results.page(number)
+        except EmptyPage:
+            raise self.page_not_found(number, results.paginator) from None
+        return list(self.page)
 
     def page_not_found(self, number, paginator):
         if paginator.count_exact:

@@ -22,7 +22,7 @@ def public_locations():
             has_published_service(service_at_locations__location=OuterRef("pk"))
         )
         .prefetch_related(
-            Prefetch("addresses", queryset=Address.objects.filter(location__confidential=False)),
+            Prefetch("addresses", queryset=Address.objects.public()),
             "phones__languages",
             "schedules",
             "languages",

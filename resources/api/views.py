@@ -15,20 +15,12 @@ from resources.models import (
     Service,
     ServiceAtLocation,
 )
-from resources.search import facet_counts
+from resources.search.facets import facet_counts
 
 from . import serializers
 from .mixins import PartnerAPIMixin
 from .pagination import PagePagination, SearchPagination
 from .querysets import has_published_service, public_locations, published_services
-
-
-class ServiceFilterBackend(DjangoFilterBackend):
-    """Keeps the view's ServiceFilter, whose `split` the search window asks for."""
-
-    def get_filterset(self, request, queryset, view):
-        view.filterset = super().get_filterset(request, queryset, view)
-        return view.filterset
 
 
 class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
@@ -85,7 +77,9 @@ class ServiceViewSet(PartnerViewSet):
     "quoted phrases" and -excluded words, and orders by relevance. List items summarize a
     service; its detail adds locations, hours, service areas and eligibility."""
 
-    filter_backends = [ServiceFilterBackend]
+    # The list finds its services with resources.search.results.find(), through the same
+    # FilterSet, which also describes its parameters in the schema; the facets read it here.
+    filter_backends = [DjangoFilterBackend]
     filterset_class = ServiceFilter
     pagination_class = SearchPagination
 
@@ -100,10 +94,14 @@ class ServiceViewSet(PartnerViewSet):
             "facets": serializers.FacetsSerializer,
         }.get(self.action, serializers.ServiceSerializer)
 
+    def list(self, request, *args, **kwargs):
+        services = self.paginator.paginate_search(request, rows=self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(services, many=True).data)
+
     def filter_queryset(self, queryset):
-        # The search filters choose which services are listed (or counted); one service is
-        # found by its id alone.
-        if self.action not in ("list", "facets"):
+        # The search filters choose which services are counted; one service is found by its
+        # id alone.
+        if self.action != "facets":
             return queryset
         return super().filter_queryset(queryset)
 

@@ -1,8 +1,7 @@
 from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
 from django.db import migrations
 
-# PostgreSQL only: what full-text search needs beyond Django's own schema. The
-# extension operations skip other databases by themselves; the SQL below checks.
+# What full-text search needs beyond Django's own schema.
 FORWARD = [
     # Search ignores accents: "therapie" and "thérapie" are the same word.
     """
@@ -14,7 +13,7 @@ FORWARD = [
     ALTER TEXT SEARCH CONFIGURATION english_unaccent
         ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem
     """,
-    # Typo correction in resources.search: the known words nearest to a mistyped one.
+    # Typo correction: the known words nearest to a mistyped one.
     """
     CREATE INDEX IF NOT EXISTS searchword_word_trgm
         ON resources_searchword USING gin (word gin_trgm_ops)
@@ -26,20 +25,11 @@ BACKWARD = [
 ]
 
 
-def run(statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("resources", "0002_search")]
 
     operations = [
         TrigramExtension(),
         UnaccentExtension(),
-        migrations.RunPython(run(FORWARD), run(BACKWARD)),
+        migrations.RunSQL(FORWARD, BACKWARD),
     ]

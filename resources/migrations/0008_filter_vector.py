@@ -2,9 +2,9 @@ import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.db import migrations, models
 
-# Fills the new filter_vector of the services already stored (PostgreSQL only). A
-# migration must not call resources.search.index_services, which follows the models as
-# they are today; this is that function's token query as it was written with this field.
+# Fills the new filter_vector of the services already stored. A migration must not call
+# the search index, which follows the models as they are today; this is its token query
+# as it was written with this field.
 SCHEDULES = """
     SELECT service_id, weekday, opens_at, closes_at, open_24_7
     FROM resources_schedule WHERE service_id IS NOT NULL
@@ -50,11 +50,6 @@ FILL = f"""
 """
 
 
-def fill(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FILL)
-
-
 class Migration(migrations.Migration):
     dependencies = [("resources", "0007_name_vector_index")]
 
@@ -64,14 +59,14 @@ class Migration(migrations.Migration):
             name="filter_vector",
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunSQL(FILL, migrations.RunSQL.noop),
         migrations.AddIndex(
             model_name="service",
             index=django.contrib.postgres.indexes.GinIndex(
                 fields=["filter_vector"], name="service_filter_vector_gin"
             ),
         ),
-        # For open now (resources.filters._open_now_postgres): the schedules that close
+        # For open now (resources.filters._open_now): the schedules that close
         # within the current hour.
         migrations.AddIndex(
             model_name="schedule",

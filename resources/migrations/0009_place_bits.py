@@ -1,8 +1,8 @@
 from django.db import migrations, models
 
-# Fills the new place_bits of the services already stored (PostgreSQL only) from their
-# filter tokens: bit i for the i-th of these, as resources.search.PLACE_TOKENS was
-# written with this field (a migration must not follow the code as it is today).
+# Fills the new place_bits of the services already stored from their filter tokens: bit i
+# for the i-th of these, as the search index's PLACE_TOKENS was written with this field
+# (a migration must not follow the code as it is today).
 STATE_CODES = """
     AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH
     NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC AS GU MP PR VI FM MH
@@ -18,11 +18,6 @@ FILL = """
 """
 
 
-def fill(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FILL, {"places": PLACE_TOKENS})
-
-
 class Migration(migrations.Migration):
     dependencies = [("resources", "0008_filter_vector")]
 
@@ -33,7 +28,7 @@ class Migration(migrations.Migration):
             name="place_bits",
             field=models.BigIntegerField(default=0, editable=False),
         ),
-        migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunSQL([(FILL, {"places": PLACE_TOKENS})], migrations.RunSQL.noop),
         migrations.AddIndex(
             model_name="service",
             index=models.Index(

@@ -3,9 +3,8 @@ import django.contrib.postgres.search
 import django.db.models.deletion
 from django.db import migrations, models
 
-# PostgreSQL only: the published services' names as resources.search.index_services
-# writes them (the name part, weight A, of each search vector), so the search vectors
-# already stored need no rebuild. Their index replaces migration 0007's index of the
+# The published services' names as the search index writes them (the name part, weight
+# A, of each search vector), so the search vectors already stored need no rebuild. Their index replaces migration 0007's index of the
 # same expression on the services' table, which searches no longer read.
 FILL = """
     INSERT INTO resources_publishedname (service_id, name, vector)
@@ -18,15 +17,6 @@ CREATE_OLD_INDEX = """
     CREATE INDEX IF NOT EXISTS service_name_vector_gin
         ON resources_service USING gin (ts_filter(search_vector, '{a}'::"char"[]))
 """
-
-
-def run(*statements):
-    def apply(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return apply
 
 
 class Migration(migrations.Migration):
@@ -57,5 +47,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(run(FILL, DROP_OLD_INDEX), run(CREATE_OLD_INDEX)),
+        migrations.RunSQL([FILL, DROP_OLD_INDEX], [CREATE_OLD_INDEX]),
     ]

@@ -1,152 +1,22 @@
-"""How a service's hours, places and phones read on the public pages and the printed list.
-
-Everything here works on what Service.objects.for_results() or for_display() has already
-loaded (through the Listed attributes), so a page of results costs no extra queries.
-"""
-
-import datetime
+"""The template filters of the public pages: resources.display's, and the page's own."""
 
 from django import template
 from django.conf import settings
-from django.template.defaultfilters import time as format_time
-from django.utils import timezone
 
-from resources.models import Address, Location, Phone
+from resources import display, referrals
 
 register = template.Library()
 
-# Information a curator has not confirmed for this long is flagged on the service page.
-STALE_AFTER = datetime.timedelta(days=365)
-
-
-def _span(schedule):
-    opens = format_time(schedule.opens_at, "g:i a")
-    closes = format_time(schedule.closes_at, "g:i a")
-    return f"{opens}–{closes}"
-
-
-@register.filter
-def all_schedules(service):
-    """The service's own hours and those of its locations."""
-    schedules = list(service.schedule_list)
-    for link in service.link_list:
-        schedules.extend(link.location.schedule_list)
-    return schedules
-
-
-@register.filter
-def todays_hours(service):
-    """'Open 24/7', 'Today 9:00 a.m.–5:00 p.m.', 'Closed today', a curator's note, or ''."""
-    schedules = all_schedules(service)
-    if any(s.open_24_7 for s in schedules):
-        return "Open 24/7"
-    today = timezone.localdate().isoweekday()
-    spans = [_span(s) for s in schedules if s.weekday == today]
-    if spans:
-        return "Today " + ", ".join(spans)
-    if any(s.weekday for s in schedules):
-        return "Closed today"
-    notes = [s.notes for s in schedules if s.notes]
-    return notes[0] if notes else ""
-
-
-@register.filter
-def weekly_hours(schedules):
-    """One line per schedule row, in weekday order, with its note."""
-    lines = []
-    in_order = sorted(schedules, key=lambda s: (s.weekday or 0, s.opens_at or datetime.time()))
-    for schedule in in_order:
-        if schedule.open_24_7:
-            line = "Open 24/7"
-        elif schedule.weekday:
-            line = f"{schedule.get_weekday_display()} {_span(schedule)}"
-        else:
-            line = ""
-        if schedule.notes:
-            line = f"{line} ({schedule.notes})" if line else schedule.notes
-        lines.append(line)
-    return lines
-
-
-@register.filter
-def place_summary(service):
-    """Where it is offered, in short: ['Nationwide'], ['Chicago, IL', 'Online or by phone']."""
-    places = [str(area) for area in service.area_list]
-    for link in service.link_list:
-        location = link.location
-        if location.confidential:
-            places.append("Confidential location")
-        elif location.location_type == Location.Type.VIRTUAL:
-            places.append("Online or by phone")
-        else:
-            places.extend(f"{a.city}, {a.state_province}" for a in location.public_addresses)
-    return list(dict.fromkeys(places))
-
-
-@register.filter
-def where_lines(service):
-    """Full public addresses and the areas served, for the printed and copied list."""
-    lines = []
-    for link in service.link_list:
-        location = link.location
-        addresses = location.public_addresses
-        if location.confidential:
-            lines.append("Address withheld for safety: contact the service first")
-        elif addresses:
-            lines.extend(_address_line(address) for address in addresses)
-        elif location.location_type == Location.Type.VIRTUAL:
-            lines.append("Online or by phone")
-    lines.extend(f"Serves: {area}" for area in service.area_list)
-    return list(dict.fromkeys(lines))
-
-
-def _address_line(address):
-    street = ", ".join(part for part in (address.address_1, address.address_2) if part)
-    line = f"{street}, {address.city}, {address.state_province} {address.postal_code}"
-    return f"Mail: {line}" if address.address_type == Address.Type.POSTAL else line
-
-
-@register.filter
-def contact_phones(service):
-    """The service's own phones, then its locations' phones, each number once."""
-    phones = list(service.phone_list)
-    for link in service.link_list:
-        phones.extend(link.location.phone_list)
-    seen, unique = set(), []
-    for phone in phones:
-        key = (phone.number, phone.extension, phone.type)
-        if key not in seen:
-            seen.add(key)
-            unique.append(phone)
-    return unique
-
-
-@register.filter
-def website(service):
-    """The service's own web page, else its organization's."""
-    if service.url:
-        return service.url
-    return service.organization.website if service.organization else ""
-
-
-@register.filter
-def phone_href(phone):
-    """tel: for calls; sms: for a text line, so a tap opens a new message."""
-    if phone.type == Phone.Type.TEXT:
-        return "sms:" + phone.tel_uri.removeprefix("tel:")
-    return phone.tel_uri
-
-
-@register.filter
-def phone_verb(phone):
-    return {Phone.Type.TEXT: "Text", Phone.Type.FAX: "Fax", Phone.Type.VIDEO: "Video call"}.get(
-        phone.type, "Call"
-    )
-
-
-@register.filter
-def is_stale(day):
-    return day is not None and timezone.localdate() - day > STALE_AFTER
+register.filter("all_schedules", display.all_schedules)
+register.filter("todays_hours", display.todays_hours)
+register.filter("weekly_hours", display.weekly_hours)
+register.filter("place_summary", display.place_summary)
+register.filter("where_lines", display.where_lines)
+register.filter("contact_phones", display.contact_phones)
+register.filter("website", display.website)
+register.filter("phone_href", display.phone_href)
+register.filter("phone_verb", display.phone_verb)
+register.filter("is_stale", display.is_stale)
 
 
 @register.filter
@@ -159,9 +29,7 @@ def referral_count(context):
     request = context.get("request")
     if request is None or not hasattr(request, "session"):
         return 0
-    from resources.referrals import service_ids  # referrals builds its text with this module
-
-    return len(service_ids(request.session))
+    return len(referrals.service_ids(request.session))
 
 
 @register.simple_tag

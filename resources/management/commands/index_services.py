@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand
 
-from resources.search import index_services
+from resources.search.index import reindex
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every service's search and filter vectors (PostgreSQL). Saves through "
-        "Django keep them fresh; run this after writing rows another way (bulk_create, SQL)."
+        "Recompute every service's search vector, filter tokens and place bits. The database "
+        "keeps them fresh on every write; run this after writing with triggers turned off."
     )
 
     def handle(self, *args, **options):
-        index_services()
+        reindex()

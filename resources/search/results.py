@@ -1,39 +1,74 @@
-"""Paging through search results, for the search page and the REST API's services list."""
+"""A search's results as pages, pages and the API read them: `find()`.
+
+Past the first 1,000 results, a search engine's exact total is a number nobody acts on:
+a caseworker narrows the search instead of reading page 60, and partners who copy the
+whole directory page through the HSDS profile, whose totals are exact.
+"""
+
+from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.utils.functional import cached_property
 
+from resources.filters import ServiceFilter
+from resources.models import Service
+
+from .facets import facet_counts
+
 RESULT_WINDOW = 1000
+
+
+@dataclass
+class Results:
+    filterset: ServiceFilter
+    paginator: "ResultWindowPaginator | None"  # None when a filter was refused
+
+    @property
+    def errors(self):
+        return self.filterset.errors if self.paginator is None else {}
+
+    def page(self, number):
+        return self.paginator.page(number)
+
+    def facets(self):
+        """Counts of each need and population among the results, while every match is in
+        the window; past it, the count of a need among "more than 1,000" would not help
+        anyone narrow down (None)."""
+        if self.paginator is None or not self.paginator.count_exact:
+            return None
+        return facet_counts(self.paginator.ids)
+
+
+def find(params, *, rows, per_page):
+    """The published services that the search page's parameters (also the API's) ask for,
+    in pages of `per_page`, each loaded from `rows` (a queryset holding what a page
+    shows: its select_related and prefetches, no filters)."""
+    filterset = ServiceFilter(params, queryset=Service.objects.published())
+    if not filterset.is_valid():
+        return Results(filterset, None)
+    paginator = ResultWindowPaginator(
+        filterset.qs, per_page, rows=rows, split=filterset.split, ranked=filterset.ranked
+    )
+    return Results(filterset, paginator)
 
 
 class ResultWindowPaginator(Paginator):
     """Pages through the first `window` results of a search, in the search's order.
 
-    Past the window, a search engine's exact total is a number nobody acts on: a
-    caseworker narrows the search instead of reading page 60, and partners who copy the
-    whole directory page through the HSDS profile, whose totals are exact. Each page's
-    services are loaded by id from `rows`, which holds what a page shows (select_related,
-    prefetches) but no filters.
-
     A search in relevance order (`ranked`) ranks every match, so the ids of up to
     `window` + 1 of them are found once, in order, and the count (exact up to the window)
-    and every page come from that list: the filters and the ranking run once per request,
-    never once to count and again to slice, and a search matching a quarter of a national
-    directory costs no more than one matching a thousand services. `split`, when given,
-    is the same results as two querysets, one after the other in the order (a search's
-    name matches, then the rest). The rest are looked for only when the first are too few
-    to fill the window: a word matching a quarter of the directory is then never ranked
-    beyond its name matches.
+    and every page come from that list: the filters and the ranking run once per request.
+    `split`, when given, is the same results as two querysets, one after the other in the
+    order (a search's name matches, then the rest). The rest are looked for only when the
+    first are too few to fill the window: a word matching a quarter of the directory is
+    then never ranked beyond its name matches.
 
     A listing in the order of a column (by name, say) is counted first, up to the window
     and in no order: PostgreSQL counts the services its filters' GIN indexes find without
-    sorting them. When more services match than the window holds, each page then asks
-    for its own ids alone, in the listing's order: page 1 of a listing by name stops at
-    its twentieth match in the name index (a later page still steps over the rows before
-    it). Finding 1,001 of them in name order would check every service the filters pass
-    over on the way: for a language one service in eleven offers, eleven thousand rows.
-    When no more than the window match, their ids are found in order as for a search,
-    and the count is theirs.
+    sorting them. When more services match than the window holds, each page then asks for
+    its own ids alone, in the listing's order: page 1 of a listing by name stops at its
+    twentieth match in the name index. When no more than the window match, their ids are
+    found in order as for a search, and the count is theirs.
     """
 
     window = RESULT_WINDOW

@@ -1,0 +1,56 @@
+"""How many services each need and population has, among a search's results."""
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
+
+from resources.models import Service
+
+
+def facet_counts(services):
+    """How many `services` there are, and how many of them each need and population has,
+    in one query: {"count": n, "needs": {need pk: n}, "populations": {population pk: n}}.
+
+    `services` is a list of ids (a search's window: services that match), sent as one
+    array; or a queryset of services, each at most once (a search's filters), which each
+    count runs in turn, since copying a large set of matches costs more than finding it
+    again.
+    """
+    counts = {"count": 0, "needs": {}, "populations": {}}
+    window = not isinstance(services, QuerySet)
+    if window and not services:
+        return counts
+    connection = connections[Service.objects.db if window else services.db]
+    if window:
+        matches = f"SELECT DISTINCT unnest(%s::{Service._meta.pk.db_type(connection)}[])"
+        params = [list(services)]
+    else:
+        # Its own ordering (by relevance) would rank every match for nothing.
+        try:
+            matches, params = services.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # none()
+            return counts
+    hint = "MATERIALIZED" if window else "NOT MATERIALIZED"
+    branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
+    to_pk = {}  # how each taxonomy's ids are read back
+    for kind in ("needs", "populations"):
+        field = Service._meta.get_field(kind)
+        to_pk[kind] = field.related_model._meta.pk.to_python
+        table, service, term = (
+            field.m2m_db_table(),
+            field.m2m_column_name(),
+            field.m2m_reverse_name(),
+        )
+        branches.append(
+            f"SELECT '{kind}', t.{term}, COUNT(*) FROM {table} t"
+            f" WHERE t.{service} IN (SELECT id FROM matches) GROUP BY t.{term}"
+        )
+    sql = f"WITH matches (id) AS {hint} ({matches}) " + " UNION ALL ".join(branches)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for kind, pk, count in cursor.fetchall():
+            if kind == "count":
+                counts["count"] = count
+            else:
+                counts[kind][to_pk[kind](pk)] = count
+    return counts
