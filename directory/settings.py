@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "resources.middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -87,8 +87,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-# Survivors may land on any page: never tell an outbound site where they came from.
-SECURE_REFERRER_POLICY = "no-referrer"
+# Survivors may land on any page: never tell another site where they came from. (The
+# site's own pages still send theirs, which Django's CSRF check reads on a form post.)
+SECURE_REFERRER_POLICY = "same-origin"
 # Where the quick-exit button and the Escape key send a visitor: a neutral, common page.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,5 +1,3 @@
-from django.middleware import csrf
-
 # Everything the public pages need is served by this site: a survivor's browser makes
 # no request to any other host, and an injected script or stylesheet could not load.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -31,21 +29,3 @@ class SafetyHeadersMiddleware:
         if not request.path.startswith(self.admin_prefix):
             response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
-
-
-class CsrfViewMiddleware(csrf.CsrfViewMiddleware):
-    """Django's CSRF protection, made to work with `Referrer-Policy: no-referrer`.
-
-    Under that policy browsers send `Origin: null` (and no Referer) with the site's own
-    form posts, which Django would refuse. A browser also sends `Sec-Fetch-Site`, a
-    header no page script can set; when it says the post came from this very origin,
-    that is proof enough of origin. The CSRF token is still checked as always.
-    """
-
-    def _origin_verified(self, request):
-        if (
-            request.META.get("HTTP_ORIGIN") == "null"
-            and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin"
-        ):
-            return True
-        return super()._origin_verified(request)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from playwright.sync_api import expect, sync_playwright
 
 from resources.shipped import load_shipped
@@ -192,6 +193,18 @@ def test_it_never_tells_other_sites_where_a_visitor_came_from(tab):
 
     assert seen and all("referer" not in headers for headers in seen)
     assert tab.requests[-1].startswith("https://www.google.com/")
+
+
+def test_a_curator_signs_in_to_the_admin(tab):
+    User.objects.create_user("curator", password="a long pass phrase", is_staff=True)
+    page = tab.page
+    tab.open("/admin/login/?next=/admin/")
+    page.get_by_label("Username").fill("curator")
+    page.get_by_label("Password").fill("a long pass phrase")
+    submit(page, page.get_by_role("button", name="Log in"))
+
+    assert page.url == tab.base + "/admin/"
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
 def test_it_can_be_used_from_the_keyboard(tab):
