@@ -1,9 +1,13 @@
-"""`make bench`: search latency at 10,000 and 100,000 services, measured from outside.
+"""`make bench`: search latency at 10,000 and 100,000 made-up services, from outside.
 
-Loads made-up services (manage.py seed_demo) into a scratch PostgreSQL database, serves
-the site with gunicorn on loopback, times sequential requests with a plain HTTP client
-(round after round of every request in turn), prints a table and writes
-bench/results.json.
+Loads made-up services (manage.py seed_demo) into a scratch database on the same server
+the site uses (the embedded one, or DATABASE_URL's), serves the site with gunicorn on
+loopback, and times sequential requests with a plain HTTP client, round after round of
+every request in turn. Prints a table and writes bench/results.json.
+
+`--compare NAME=REF` serves the code of a git commit too, from a scratch worktree,
+against the same database, and asks it every request in the same rounds: an A/B in one
+run, so that the machine's drift falls on both columns alike. Repeat it for more.
 """
 
 import argparse
@@ -19,10 +23,16 @@ import urllib.parse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from directory.database import database_settings  # noqa: E402
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-HOST, PORT = "127.0.0.1", 8765
+HOST, FIRST_PORT = "127.0.0.1", 8765
 
 # The same searches are asked of the API and of the search page.
 SEARCHES = {
@@ -47,12 +57,29 @@ TARGETS_MS = {"api": 50, "page": 80}
 TIME_ZONE = "America/Chicago"  # the server's, in which "open now" is reckoned
 
 
-def run(*args, env):
-    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True)
+def database_url(name):
+    """A URL for database `name` on the site's own server (the embedded one by default)."""
+    config = database_settings(ROOT)
+    host = urllib.parse.quote(str(config["HOST"]), safe="")
+    user = config["USER"]
+    if config.get("PASSWORD"):
+        user += ":" + urllib.parse.quote(config["PASSWORD"], safe="")
+    return f"postgres://{user}@{host}:{config['PORT']}/{name}"
 
 
-def get(path):
-    connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
+def admin(url, *statements):
+    """Run statements outside a transaction (CREATE DATABASE, VACUUM)."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def run(*args, env, cwd=ROOT):
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=cwd, env=env, check=True)
+
+
+def get(port, path):
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
     started = time.perf_counter()
     connection.request("GET", path)
     response = connection.getresponse()
@@ -73,47 +100,69 @@ def summarize(timings):
     }
 
 
-def measure_all(repeat):
+def request_paths():
     paths = {"floor": "/healthz"}
     for name, params in SEARCHES.items():
         query = urllib.parse.urlencode(params)
         paths[f"api: {name}"] = f"/api/v1/services/?{query}"
         paths[f"page: {name}"] = f"/?{query}"
-    for path in paths.values():
-        for _ in range(3):
-            get(path)  # warm caches and connections
+    return paths
+
+
+def measure(servers, repeat):
+    """{variant: {request: figures}}, every request asked of every variant in each round."""
+    paths = request_paths()
+    for port in servers.values():
+        for path in paths.values():
+            for _ in range(3):
+                get(port, path)  # warm caches and connections
+    timings = {variant: {name: [] for name in paths} for variant in servers}
     # Round after round of every request in turn, as mixed traffic would come: a slow
     # moment on a shared machine then falls on all of them alike, not on one's block.
-    timings = {name: [] for name in paths}
     for _ in range(repeat):
         for name, path in paths.items():
-            timings[name].append(get(path))
-    return {name: summarize(times) for name, times in timings.items()}
+            for variant, port in servers.items():
+                timings[variant][name].append(get(port, path))
+    return {
+        variant: {name: summarize(times) for name, times in requests.items()}
+        for variant, requests in timings.items()
+    }
 
 
-def serve(env):
+def serve(code, port, env):
     server = subprocess.Popen(
         [
             str(GUNICORN),
             "directory.wsgi",
+            "--chdir",
+            str(code),
             "--bind",
-            f"{HOST}:{PORT}",
+            f"{HOST}:{port}",
             "--workers",
             "2",
             "--log-level",
             "warning",
         ],
-        cwd=ROOT,
+        cwd=code,
         env=env,
     )
-    for _ in range(100):
+    for _ in range(200):
         try:
-            get("/healthz")
+            get(port, "/healthz")
             return server
         except (OSError, RuntimeError):
             time.sleep(0.1)
     server.kill()
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError(f"gunicorn did not start for {code}")
+
+
+def worktree(name, ref):
+    path = Path("/tmp") / f"bench-{name}"
+    subprocess.run(
+        ["git", "worktree", "remove", "--force", str(path)], cwd=ROOT, capture_output=True
+    )
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), ref], cwd=ROOT, check=True)
+    return path
 
 
 def main():
@@ -121,12 +170,20 @@ def main():
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--database", default="directory_bench")
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=REF")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
+    variants = {"this": ROOT}
+    for spec in args.compare:
+        name, ref = spec.split("=", 1)
+        variants[name] = worktree(name, ref)
 
+    url = database_url(args.database)
+    maintenance = database_url("postgres")
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.database}",
+        DATABASE_URL=url,
         DEBUG="false",
         SECRET_KEY="benchmark-only",
         ALLOWED_HOSTS=HOST,
@@ -136,83 +193,83 @@ def main():
         # database queries per API request.
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
     )
-    subprocess.run(
-        ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", args.database], check=True
+    admin(
+        maintenance,
+        f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)',
+        f'CREATE DATABASE "{args.database}"',
     )
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database], check=True)
-    run("migrate", "--no-input", "-v", "0", env=env)
-    run("createcachetable", env=env)
-    run("loaddata", "taxonomy", "synonyms", "-v", "0", env=env)
-
-    report, loaded = {}, 0
-    for seed, size in enumerate(sizes, start=1):
-        started = time.monotonic()
-        run("seed_demo", "--services", str(size - loaded), "--seed", str(seed), env=env)
-        load_seconds = round(time.monotonic() - started, 1)
-        loaded = size
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-q",
-                "-d",
-                args.database,
-                # Compacts what seeding wrote twice (rows, then their search vectors),
-                # as a freshly restored production database would be; then a plain
-                # VACUUM sets the visibility map (VACUUM FULL leaves it empty), as
-                # autovacuum keeps it in production, so index-only scans can be used.
-                "-c",
-                "VACUUM FULL",
-                "-c",
-                "VACUUM ANALYZE",
-            ],
-            check=True,
-        )
-        server = serve(env)
-        try:
-            started_at = datetime.datetime.now(ZoneInfo(TIME_ZONE))
-            report[size] = {
-                "load_seconds": load_seconds,
-                "measured_at": started_at.isoformat(timespec="minutes"),
-                "results": measure_all(args.repeat),
-            }
-        finally:
-            server.terminate()
-            server.wait()
-
-    print_table(report)
+    try:
+        run("migrate", "--no-input", "-v", "0", env=env)
+        run("createcachetable", env=env)
+        run("loaddata", "taxonomy", "synonyms", "-v", "0", env=env)
+        report = bench(sizes, variants, args.repeat, url, env)
+    finally:
+        if not args.keep:
+            admin(maintenance, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    print_table(report, list(variants))
     check_targets(report)
     output = ROOT / "bench" / "results.json"
     output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {output.relative_to(ROOT)}")
 
 
-def print_table(report):
-    sizes = list(report)
-    header = f"{'request':42}" + "".join(f"{f'{s:,} median / p95 ms':>26}" for s in sizes)
-    print("\n" + header + "\n" + "-" * len(header))
-    for name in report[sizes[0]]["results"]:
-        figures = [report[size]["results"][name] for size in sizes]
-        cells = "".join(f"{f['median_ms']:>14.1f} / {f['p95_ms']:<9.1f}" for f in figures)
-        print(f"{name:42}{cells}")
-    for size in sizes:
-        print(f"load of {size:,} services: {report[size]['load_seconds']} s (cumulative seeding)")
-    for size in sizes:
-        when = datetime.datetime.fromisoformat(report[size]["measured_at"])
-        print(f"{size:,} services measured {when:%A %H:%M} ({TIME_ZONE}), for open now")
+def bench(sizes, variants, repeat, url, env):
+    report, loaded = {}, 0
+    for seed, size in enumerate(sizes, start=1):
+        started = time.monotonic()
+        run("seed_demo", "--services", str(size - loaded), "--seed", str(seed), env=env)
+        load_seconds = round(time.monotonic() - started, 1)
+        loaded = size
+        # Compacts what seeding wrote twice (rows, then their search vectors), as a freshly
+        # restored production database would be; then a plain VACUUM sets the visibility
+        # map (VACUUM FULL leaves it empty), as autovacuum keeps it in production, so
+        # index-only scans can be used.
+        admin(url, "VACUUM FULL", "VACUUM ANALYZE")
+        servers = {}
+        try:
+            for port, (name, code) in enumerate(variants.items(), start=FIRST_PORT):
+                servers[name] = (serve(code, port, env), port)
+            started_at = datetime.datetime.now(ZoneInfo(TIME_ZONE))
+            report[size] = {
+                "load_seconds": load_seconds,
+                "measured_at": started_at.isoformat(timespec="minutes"),
+                "results": measure({name: port for name, (_, port) in servers.items()}, repeat),
+            }
+        finally:
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait()
+    return report
+
+
+def print_table(report, variants):
+    for size, run_report in report.items():
+        header = f"{size:,} services" + "".join(
+            f"{name + ': median / p95 ms':>30}" for name in variants
+        )
+        print("\n" + header + "\n" + "-" * len(header))
+        results = run_report["results"]
+        for request in results[variants[0]]:
+            cells = "".join(
+                f"{results[v][request]['median_ms']:>18.1f} / {results[v][request]['p95_ms']:<9.1f}"
+                for v in variants
+            )
+            print(f"{request:46}{cells}")
+        when = datetime.datetime.fromisoformat(run_report["measured_at"])
+        print(
+            f"seeding: {run_report['load_seconds']} s (cumulative); measured {when:%A %H:%M} "
+            f"({TIME_ZONE}), for open now"
+        )
 
 
 def check_targets(report):
     largest, smallest = max(report), min(report)
     misses = []
-    for name, figures in report[largest]["results"].items():
+    for name, figures in report[largest]["results"]["this"].items():
         kind = name.split(":")[0]
         if kind in TARGETS_MS and figures["p95_ms"] > TARGETS_MS[kind]:
             misses.append(f"{name}: p95 {figures['p95_ms']} ms > {TARGETS_MS[kind]} ms")
-        small = report[smallest]["results"][name]["p95_ms"]
+        small = report[smallest]["results"]["this"][name]["p95_ms"]
         if largest != smallest and kind in TARGETS_MS and figures["p95_ms"] > 2 * small:
             misses.append(f"{name}: p95 grew {figures['p95_ms'] / small:.1f}x with 10x the data")
     print("\ntargets: " + ("all met" if not misses else "missed:\n  " + "\n  ".join(misses)))
