@@ -12,9 +12,8 @@ def facet_counts(services):
     in one query: {"count": n, "needs": {need pk: n}, "populations": {population pk: n}}.
 
     `services` is a list of ids (a search's window: services that match), sent as one
-    array; or a queryset of services, each at most once (a search's filters), which each
-    count runs in turn, since copying a large set of matches costs more than finding it
-    again.
+    array rather than a parameter each; or a queryset of services, each at most once (a
+    search's filters).
     """
     counts = {"count": 0, "needs": {}, "populations": {}}
     window = not isinstance(services, QuerySet)
@@ -30,7 +29,6 @@ def facet_counts(services):
             matches, params = services.order_by().values("pk").query.sql_with_params()
         except EmptyResultSet:  # none()
             return counts
-    hint = "MATERIALIZED" if window else "NOT MATERIALIZED"
     branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
     to_pk = {}  # how each taxonomy's ids are read back
     for kind in ("needs", "populations"):
@@ -45,7 +43,7 @@ def facet_counts(services):
             f"SELECT '{kind}', t.{term}, COUNT(*) FROM {table} t"
             f" WHERE t.{service} IN (SELECT id FROM matches) GROUP BY t.{term}"
         )
-    sql = f"WITH matches (id) AS {hint} ({matches}) " + " UNION ALL ".join(branches)
+    sql = f"WITH matches (id) AS ({matches}) " + " UNION ALL ".join(branches)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for kind, pk, count in cursor.fetchall():
