@@ -112,7 +112,7 @@ class Command(BaseCommand):
             counts = Generator(random.Random(seed), batch_size).run(services)
         index_started = time.monotonic()
         # Statistics of what was just written, as after a restore: without them the
-        # planner takes the tables for empty and indexes 10,000 services in 21 s, not 3.
+        # planner takes the tables for empty and indexing is several times slower.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         reindex()
