@@ -272,6 +272,16 @@ class Service(models.Model):
     needs = models.ManyToManyField(Need, blank=True, related_name="services")
     populations = models.ManyToManyField(Population, blank=True, related_name="services")
     languages = models.ManyToManyField(Language, blank=True, related_name="services")
+    covered_by = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="covers",
+        help_text=(
+            "Published services that offer this kind of help everywhere (a national hotline, "
+            "a locator) while this entry waits for a local provider."
+        ),
+    )
 
     publication_state = models.CharField(
         max_length=10,
