@@ -142,7 +142,7 @@ class ServiceAdmin(admin.ModelAdmin):
     list_select_related = ["organization"]
     search_fields = ["name", "alternate_name", "description", "keywords", "organization__name"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["organization", "needs", "populations", "languages"]
+    autocomplete_fields = ["organization", "needs", "populations", "languages", "covered_by"]
     date_hierarchy = "modified"
     inlines = [ServiceAtLocationInline, PhoneInline, ScheduleInline, ServiceAreaInline]
     actions = ["publish", "archive", "mark_verified_today"]
@@ -150,7 +150,7 @@ class ServiceAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "organization", "status", "publication_state"]}),
         (
             "What it offers",
-            {"fields": ["alternate_name", "description", "keywords", "url", "email"]},
+            {"fields": ["alternate_name", "description", "keywords", "url", "email", "chat_url"]},
         ),
         (
             "Who it serves",
@@ -159,6 +159,7 @@ class ServiceAdmin(admin.ModelAdmin):
                     "needs",
                     "populations",
                     "languages",
+                    "covered_by",
                     "eligibility_description",
                     "minimum_age",
                     "maximum_age",
@@ -175,6 +176,12 @@ class ServiceAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Its areas and locations are saved with it, so only now can it be told.
+        for warning in publishing.placeless_warnings([form.instance]):
+            self.message_user(request, warning, messages.WARNING)
+
     @admin.action(description="Publish the selected services")
     def publish(self, request, queryset):
         outcome = publishing.publish(queryset)
@@ -184,6 +191,8 @@ class ServiceAdmin(admin.ModelAdmin):
             )
         for service, reasons in outcome.refused.items():
             self.message_user(request, f"Not published — {service}: {reasons}", messages.ERROR)
+        for warning in publishing.placeless_warnings(outcome.done):
+            self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description="Archive the selected services")
     def archive(self, request, queryset):

@@ -6,6 +6,8 @@ loaded (through the Listed attributes), so a page of results costs no extra quer
 """
 
 import datetime
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.template.defaultfilters import time as format_time
 from django.utils import timezone
@@ -16,10 +18,17 @@ from .models import Address, Location, Phone
 STALE_AFTER = datetime.timedelta(days=365)
 
 
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+DAY_ABBREVIATIONS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def clock(moment):
+    """A time as people say it: 9 a.m., 9:30 a.m., noon, midnight."""
+    return format_time(moment, "P")
+
+
 def _span(schedule):
-    opens = format_time(schedule.opens_at, "g:i a")
-    closes = format_time(schedule.closes_at, "g:i a")
-    return f"{opens}–{closes}"
+    return f"{clock(schedule.opens_at)}–{clock(schedule.closes_at)}"
 
 
 def all_schedules(service):
@@ -30,36 +39,106 @@ def all_schedules(service):
     return schedules
 
 
-def todays_hours(service):
-    """'Open 24/7', 'Today 9:00 a.m.–5:00 p.m.', 'Closed today', a curator's note, or ''."""
+@dataclass(frozen=True)
+class OpenStatus:
+    is_open: bool
+    text: str
+
+
+def open_status(service, now=None):
+    """Whether the service is open now and until when, or when it opens next, from its
+    own hours and its locations': None when it gives no weekly hours."""
     schedules = all_schedules(service)
     if any(s.open_24_7 for s in schedules):
-        return "Open 24/7"
-    today = timezone.localdate().isoweekday()
-    spans = [_span(s) for s in schedules if s.weekday == today]
-    if spans:
-        return "Today " + ", ".join(spans)
-    if any(s.weekday for s in schedules):
-        return "Closed today"
-    notes = [s.notes for s in schedules if s.notes]
-    return notes[0] if notes else ""
+        return OpenStatus(True, "Open 24/7")
+    spans = sorted((s.weekday, s.opens_at, s.closes_at) for s in schedules if s.weekday is not None)
+    if not spans:
+        return None
+    now = timezone.localtime(now)
+    today, time = now.isoweekday(), now.time()
+    todays = [(opens, closes) for day, opens, closes in spans if day == today]
+    current = [closes for opens, closes in todays if opens <= time < closes]
+    if current:
+        closes = max(current)
+        # A span that starts as another ends keeps it open.
+        while any(opens <= closes < later for opens, later in todays):
+            closes = max(later for opens, later in todays if opens <= closes < later)
+        return OpenStatus(True, f"Open now, closes {clock(closes)}")
+    for ahead in range(8):
+        day = (today - 1 + ahead) % 7 + 1
+        openings = [opens for d, opens, _ in spans if d == day and (ahead or opens > time)]
+        if openings:
+            when = "today" if ahead == 0 else "tomorrow" if ahead == 1 else DAY_NAMES[day - 1]
+            return OpenStatus(False, f"Opens {when} {clock(min(openings))}")
+    return None
+
+
+def _in_week(schedule):
+    return (schedule.weekday or 0, schedule.opens_at or datetime.time())
 
 
 def weekly_hours(schedules):
-    """One line per schedule row, in weekday order, with its note."""
+    """The week in a few lines, days with the same hours together: "Mon–Fri 9 a.m.–5 p.m.",
+    "Sat, Sun 10 a.m.–2 p.m.", "Open 24/7", then the curators' notes."""
     lines = []
-    in_order = sorted(schedules, key=lambda s: (s.weekday or 0, s.opens_at or datetime.time()))
-    for schedule in in_order:
-        if schedule.open_24_7:
-            line = "Open 24/7"
-        elif schedule.weekday:
-            line = f"{schedule.get_weekday_display()} {_span(schedule)}"
-        else:
-            line = ""
-        if schedule.notes:
-            line = f"{line} ({schedule.notes})" if line else schedule.notes
-        lines.append(line)
+    if any(s.open_24_7 for s in schedules):
+        lines.append("Open 24/7")
+    by_day = {day: [] for day in range(1, 8)}
+    for schedule in sorted(schedules, key=_in_week):
+        if schedule.weekday is not None and _span(schedule) not in by_day[schedule.weekday]:
+            by_day[schedule.weekday].append(_span(schedule))
+    run = []
+    for day in range(1, 9):
+        hours = by_day.get(day)
+        if run and hours != by_day[run[0]]:
+            if by_day[run[0]]:
+                lines.append(f"{_days(run)} {', '.join(by_day[run[0]])}")
+            run = []
+        if hours is not None:
+            run.append(day)
+    lines += list(dict.fromkeys(s.notes for s in sorted(schedules, key=_in_week) if s.notes))
     return lines
+
+
+def _days(days):
+    names = [DAY_ABBREVIATIONS[day - 1] for day in days]
+    return f"{names[0]}–{names[-1]}" if len(names) > 2 else ", ".join(names)
+
+
+@dataclass(frozen=True)
+class Contact:
+    verb: str  # Call, Text, Chat, Website...
+    label: str
+    href: str
+
+
+def contact_actions(service):
+    """How to reach the service, most direct first: its phones (call, text, ...), its
+    chat, its website."""
+    actions = [
+        Contact(phone_verb(phone), phone.number, phone_href(phone))
+        for phone in contact_phones(service)
+        if phone.type != Phone.Type.FAX
+    ]
+    if getattr(service, "chat_url", ""):
+        actions.append(Contact("Chat", "online", service.chat_url))
+    if website(service):
+        actions.append(Contact("Website", _host(website(service)), website(service)))
+    return actions
+
+
+def _host(url):
+    return urlsplit(url).netloc.removeprefix("www.")
+
+
+def miles(distance):
+    """A distance for a card: "0.4 miles", "3.2 miles", "12 miles", "1.0 mile"."""
+    if distance is None:
+        return ""
+    if distance < 0.05:
+        return "under 0.1 miles"
+    amount = f"{distance:.1f}" if distance < 10 else f"{distance:.0f}"
+    return f"{amount} mile{'' if amount in {'1', '1.0'} else 's'}"
 
 
 def place_summary(service):

@@ -1,17 +1,31 @@
 """The one FilterSet behind the search page, the REST API and the HSDS profile.
 
 Tags, states, nationwide and hours are answered from each service's filter tokens
-(resources.search.index); city and ZIP code from the public addresses and the areas.
+(resources.search.index). A place (a city, a ZIP code, or near a point) means one thing
+however it is given: the services there, then those whose service area covers it (its
+city, county or state), then those that serve the whole country, in that order.
 """
 
 import datetime
+import json
 
 import django_filters
 from django import forms
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db.models import BooleanField, F, Func, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from .models import (
@@ -23,6 +37,14 @@ from .models import (
     Schedule,
     Service,
     ServiceArea,
+)
+from .places import (
+    DEFAULT_RADIUS_MILES,
+    MAX_RADIUS_MILES,
+    find_city,
+    find_place,
+    find_postal_code,
+    services_near,
 )
 from .search.index import (
     NATIONWIDE,
@@ -39,6 +61,8 @@ from .search.synonyms import synonym_table
 
 ORDERINGS = {
     "relevance": RELEVANCE,
+    # Completed by the distance and the search's own order: see ServiceFilter.order_by.
+    "distance": ["place_rank"],
     "name": ["name", "pk"],
     "-name": ["-name", "-pk"],
     "recently_verified": ["-last_verified", "name", "pk"],
@@ -46,6 +70,7 @@ ORDERINGS = {
 }
 ORDERING_CHOICES = [
     ("relevance", "Best match"),
+    ("distance", "Nearest first"),
     ("name", "Name (A–Z)"),
     ("-name", "Name (Z–A)"),
     ("recently_verified", "Recently verified"),
@@ -80,6 +105,47 @@ def _with_schedule(**lookups):
         location__service_at_locations__service__isnull=False, **lookups
     ).values("location__service_at_locations__service")
     return own, at_locations
+
+
+def _covering(place):
+    """Ids of services whose service area covers the place: its city, county or state."""
+    state = {"state": place.state}
+    return (
+        _with_area(extent=ServiceArea.Extent.CITY, city__iexact=place.city, **state),
+        _with_area(extent=ServiceArea.Extent.COUNTY, county__in=place.county_names, **state),
+        _with_area(extent=ServiceArea.Extent.STATE, **state),
+    )
+
+
+class PkAmong(Func):
+    """`pk = ANY(%s)`, the ids sent as one array: PostgreSQL finds them by its index."""
+
+    template = "(%(expressions)s = ANY(%(ids)s))"
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__(F("pk"), ids=None)
+        self.ids = [str(pk) for pk in ids]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, ids="%s::uuid[]", **extra_context)
+        return sql, (*params, self.ids)
+
+
+class MilesAway(Func):
+    """A service's distance in miles, looked up in {service id: miles} sent as one JSON
+    object (a lookup by key, where an array would be searched for each service)."""
+
+    template = "((%(miles)s::jsonb ->> (%(expressions)s)::text)::float8)"
+    output_field = FloatField()
+
+    def __init__(self, distances):
+        super().__init__(F("pk"), miles=None)
+        self.miles = json.dumps({str(pk): miles for pk, miles in distances.items()})
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, miles="%s", **extra_context)
+        return sql, (self.miles, *params)
 
 
 class PkInArray(Func):
@@ -119,6 +185,86 @@ def _chosen(value):
     return value not in (None, "", [], ())
 
 
+class PlaceField(forms.CharField):
+    """A ZIP code, or a city with its state, as a resources.places.Place."""
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        place = find_place(text)
+        if place is None:
+            raise ValidationError(
+                "No US ZIP code or city with its state is called “%(text)s”. Give a "
+                "five-digit ZIP code, or a city and its state such as Chicago, IL.",
+                code="unknown_place",
+                params={"text": text},
+            )
+        return place
+
+
+class CityField(forms.CharField):
+    """A city ("Springfield") or a city with its state ("Springfield, IL"), known to the
+    ZIP codes or to the directory, as a resources.places.City."""
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        city = find_city(text)
+        if city is None:
+            raise ValidationError(
+                "No US city is called “%(text)s”. Check the spelling, or give a ZIP code.",
+                code="unknown_city",
+                params={"text": text},
+            )
+        return city
+
+
+class ZipCodeField(forms.CharField):
+    """A five-digit ZIP code known to the ZIP codes or to the directory, as a
+    resources.places.PostalCode."""
+
+    default_validators = [RegexValidator(r"^\d{5}$", "Use a five-digit ZIP code.")]
+
+    def clean(self, value):
+        code = super().clean(value)
+        if not code:
+            return None
+        found = find_postal_code(code)
+        if found is None:
+            raise ValidationError(
+                "No US ZIP code is %(code)s. Check the five digits.",
+                code="unknown_zip_code",
+                params={"code": code},
+            )
+        return found
+
+
+class RadiusField(forms.FloatField):
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not 0 < value <= MAX_RADIUS_MILES:
+            raise ValidationError(
+                "Give a distance of more than 0 and at most %(most)s miles.",
+                code="radius",
+                params={"most": MAX_RADIUS_MILES},
+            )
+
+
+class ServiceFilterForm(forms.Form):
+    PLACES = ("near", "city", "postal_code")
+
+    def clean(self):
+        cleaned = super().clean()
+        places = [name for name in self.PLACES if cleaned.get(name)]
+        if len(places) > 1:
+            self.add_error(places[1], "Give one place: near, a city or a ZIP code.")
+        if cleaned.get("radius") is not None and not cleaned.get("near"):
+            self.add_error("radius", "Give the place to measure from, in “near”.")
+        return cleaned
+
+
 class StrictBooleanField(forms.NullBooleanField):
     """true/false (also 1/0, on/off); anything else is an error, never a silent "no filter"."""
 
@@ -139,6 +285,22 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class PlaceFilter(django_filters.CharFilter):
+    field_class = PlaceField
+
+
+class RadiusFilter(django_filters.NumberFilter):
+    field_class = RadiusField
+
+
+class CityFilter(django_filters.CharFilter):
+    field_class = CityField
+
+
+class ZipCodeFilter(django_filters.CharFilter):
+    field_class = ZipCodeField
 
 
 class AnyOfFilter(django_filters.ModelMultipleChoiceFilter):
@@ -192,12 +354,24 @@ class ServiceFilter(django_filters.FilterSet):
         validators=[RegexValidator(r"^[A-Za-z]{2}$", "Use a two-letter state code, e.g. IL.")],
         help_text="Two-letter code. Includes services that serve the whole country.",
     )
-    city = django_filters.CharFilter(method="filter_city", label="City", max_length=100)
-    postal_code = django_filters.CharFilter(
-        method="filter_postal_code",
-        label="ZIP code",
-        validators=[RegexValidator(r"^\d{5}$", "Use a five-digit ZIP code.")],
+    near = PlaceFilter(
+        method="filter_near",
+        label="Near",
+        max_length=100,
+        help_text="A ZIP code, or a city with its state: 60601, Chicago, IL.",
     )
+    radius = RadiusFilter(
+        method="filter_radius",
+        label="Within (miles)",
+        help_text=f"How far from “near”, in miles (default {DEFAULT_RADIUS_MILES}).",
+    )
+    city = CityFilter(
+        method="filter_city",
+        label="City",
+        max_length=100,
+        help_text="A city, or a city with its state: Springfield, IL.",
+    )
+    postal_code = ZipCodeFilter(method="filter_postal_code", label="ZIP code")
     nationwide = StrictBooleanFilter(method="filter_nationwide", label="Nationwide services only")
     open_now = StrictBooleanFilter(method="filter_open_now", label="Open now")
     is_24_7 = StrictBooleanFilter(method="filter_is_24_7", label="Open 24/7")
@@ -220,6 +394,9 @@ class ServiceFilter(django_filters.FilterSet):
     class Meta:
         model = Service
         fields = []
+        form = ServiceFilterForm
+
+    distances = None  # {service id: miles} of a search near a place
 
     def filter_q(self, queryset, name, value):
         self.parsed_query = parse_query(value, synonym_table())
@@ -236,17 +413,41 @@ class ServiceFilter(django_filters.FilterSet):
             return queryset.filter(HasAnyBit(mask))
         return queryset.filter(HasAnyToken([filter_token("state", state), NATIONWIDE]))
 
-    def filter_city(self, queryset, name, value):
-        city = value.strip()
-        return queryset.filter(
-            _services_in(
-                _with_area(extent=ServiceArea.Extent.CITY, city__iexact=city),
-                _with_public_address(city__iexact=city),
-            )
-        )
+    def filter_near(self, queryset, name, place):
+        miles = self.form.cleaned_data.get("radius") or DEFAULT_RADIUS_MILES
+        self.distances = services_near(place, miles)
+        here = PkAmong(self.distances) if self.distances else None
+        queryset = self._placed(queryset, here, _covering(place))
+        return queryset.annotate(distance=MilesAway(self.distances))
 
-    def filter_postal_code(self, queryset, name, value):
-        return queryset.filter(_services_in(_with_public_address(postal_code__startswith=value)))
+    def filter_radius(self, queryset, name, value):
+        return queryset  # read by filter_near
+
+    def filter_city(self, queryset, name, city):
+        state = {"state_province": city.state} if city.state else {}
+        there = _services_in(_with_public_address(city__iexact=city.name, **state))
+        covering = [ids for place in city.places for ids in _covering(place)]
+        if not city.places:  # a place only the directory knows: its city areas
+            covering = [_with_area(extent=ServiceArea.Extent.CITY, city__iexact=city.name)]
+        return self._placed(queryset, there, covering)
+
+    def filter_postal_code(self, queryset, name, postal):
+        there = _services_in(_with_public_address(postal_code__startswith=postal.code))
+        covering = _covering(postal.place) if postal.place else []
+        return self._placed(queryset, there, covering)
+
+    def _placed(self, queryset, there, covering):
+        """Services there, or covered by an area, or nationwide, ranked in that order."""
+        nationwide = HasAnyToken([NATIONWIDE])
+        covered = _services_in(*covering) if covering else None
+        kinds = [kind for kind in (there, covered) if kind is not None]
+        wanted = nationwide
+        for kind in kinds:
+            wanted |= kind
+        ranks = [When(kind, then=Value(n)) for n, kind in enumerate(kinds)]
+        return queryset.filter(wanted).annotate(
+            place_rank=Case(*ranks, default=Value(len(kinds)), output_field=IntegerField())
+        )
 
     def filter_nationwide(self, queryset, name, value):
         nationwide = HasAnyToken([NATIONWIDE])
@@ -266,22 +467,49 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        return queryset.order_by(*ORDERINGS[self.ordering_key])
+        return queryset.order_by(*self.order_by)
+
+    @property
+    def order_by(self):
+        order = ORDERINGS[self.ordering_key]
+        if self.ordering_key == "distance":
+            if self.distances is not None:
+                order = [*order, F("distance").asc(nulls_last=True)]
+            # then, at the same distance, the best match
+            order = [*order, *(RELEVANCE if self.searching else ORDERINGS["name"])]
+        return order
+
+    @property
+    def searching(self):
+        return bool(getattr(self, "parsed_query", None))
+
+    @property
+    def placed(self):
+        """Whether a place (near, a city or a ZIP code) was chosen."""
+        return bool(self.chosen & set(ServiceFilterForm.PLACES))
 
     @property
     def ordering_key(self):
+        """The order chosen, where it applies, else the search's own: nearest first for a
+        place, best match for words, by name otherwise."""
         chosen = self.form.cleaned_data.get("ordering")
-        searching = bool(getattr(self, "parsed_query", None))
-        if chosen == "relevance" and not searching:
-            return "name"
-        return chosen or ("relevance" if searching else "name")
+        if (chosen == "relevance" and not self.searching) or (
+            chosen == "distance" and not self.placed
+        ):
+            chosen = None
+        if chosen:
+            return chosen
+        return "distance" if self.placed else "relevance" if self.searching else "name"
 
     @property
     def ranked(self):
         """Whether the results are ranked, in relevance order, for ResultWindowPaginator.
         (Services that only lack excluded words have no rank to be ordered by.)"""
-        # Relevance order is only ever chosen for a search, so parsed_query is set.
-        return self.ordering_key == "relevance" and self.parsed_query.has_words
+        return (
+            self.ordering_key in {"relevance", "distance"}
+            and self.searching
+            and self.parsed_query.has_words
+        )
 
     @property
     def chosen(self):

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Left, Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -250,6 +250,9 @@ class Service(models.Model):
     )
     url = models.URLField(blank=True)
     email = models.EmailField(blank=True)
+    chat_url = models.URLField(
+        "chat", blank=True, help_text="The page where people can chat with the service online."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     eligibility_description = models.TextField(
         blank=True, help_text="Who qualifies, in the words a client would understand."
@@ -397,6 +400,13 @@ class Service(models.Model):
             raise ValidationError(errors)
 
 
+class LocationQuerySet(models.QuerySet):
+    def public(self):
+        """The locations whose place the public may know: not a confidential one (a
+        shelter), whose address and coordinates are never shown nor searched by place."""
+        return self.filter(confidential=False)
+
+
 class Location(models.Model):
     class Type(models.TextChoices):
         PHYSICAL = "physical", "Physical (people visit)"
@@ -422,6 +432,8 @@ class Location(models.Model):
     )
     languages = models.ManyToManyField(Language, blank=True, related_name="locations")
     modified = models.DateTimeField(auto_now=True)
+
+    objects = LocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -488,8 +500,9 @@ def check_confidential_location_reachable(location, *, phone_count):
 
 class AddressQuerySet(models.QuerySet):
     def public(self):
-        """The addresses the public may see: none of a confidential location's. Every
-        page, API answer, place filter and the search index read addresses through this."""
+        """The addresses the public may see: those of public locations (see
+        LocationQuerySet.public). Every page, API answer, place filter and the search
+        index read addresses through this."""
         return self.filter(location__confidential=False)
 
 
@@ -535,6 +548,8 @@ class Address(models.Model):
                 opclasses=["varchar_pattern_ops"],  # for "starts with" (ZIP+4 codes)
                 name="address_postal_code_idx",
             ),
+            # An address's five-digit ZIP code, matched to ZipCode for its centroid.
+            models.Index(Left("postal_code", 5), name="address_zip5_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -793,6 +808,31 @@ class ServiceArea(models.Model):
             errors["extent"] = "A nationwide area names no state, county or city."
         if errors:
             raise ValidationError(errors)
+
+
+class ZipCode(models.Model):
+    """A US ZIP code: its city, state, county and centroid, for place searches.
+
+    Reference data from the zipcodes package, filled once by migration 0014 (which
+    creates the table). Django neither creates nor empties it: a test database's flush
+    would otherwise leave later tests without it.
+    """
+
+    code = models.CharField(max_length=5, primary_key=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2)
+    county = models.CharField(max_length=100, blank=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        managed = False
+        db_table = "resources_zipcode"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.city}, {self.state}"
 
 
 class Synonym(models.Model):

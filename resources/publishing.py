@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import PublicationState
+from .models import Address, PublicationState, Service
 
 
 @dataclass
@@ -43,3 +43,23 @@ def archive(services):
 def mark_verified(services, *, on=None):
     """Record that a curator confirmed the services' details with the provider today."""
     return services.update(last_verified=on or timezone.localdate(), modified=timezone.now())
+
+
+def placeless(services):
+    """The services no place search can find: without a service area, and without a
+    public address (a confidential shelter's is never searched)."""
+    addressed = Address.objects.public().values("location__service_at_locations__service")
+    return services.filter(service_areas__isnull=True).exclude(pk__in=addressed)
+
+
+PLACELESS_WARNING = (
+    "{name} is published, but no search by place will find it: give it a service area "
+    "(nationwide, a state, a county or a city) or a location with a public address."
+)
+
+
+def placeless_warnings(services):
+    published = Service.objects.filter(
+        pk__in=[s.pk for s in services], publication_state=PublicationState.PUBLISHED
+    )
+    return [PLACELESS_WARNING.format(name=service.name) for service in placeless(published)]

@@ -11,6 +11,7 @@ from .display import all_schedules, contact_phones, phone_verb, website, weekly_
 from .models import Service
 
 SESSION_KEY = "referral_list"
+HOTLINE = "National Human Trafficking Hotline, any time: call 1-888-373-7888 or text 233733."
 MAX_SERVICES = 50
 
 
@@ -56,7 +57,7 @@ def services(session):
     return [found[pk] for pk in ids if pk in found]
 
 
-def as_text(services, *, today):
+def as_text(services, *, today, site_url):
     """The list as plain text, to paste into a text message or an e-mail."""
     lines = [f"Services to contact ({format_date(today, 'j F Y')})", ""]
     for number, service in enumerate(services, start=1):
@@ -82,4 +83,6 @@ def as_text(services, *, today):
         lines.extend(f"   {detail}" for detail in details)
         lines.append("")
     lines.append("Hours and details can change: call before going.")
+    lines.append(f"From the Survivor support directory, {site_url}")
+    lines.append(HOTLINE)
     return "\n".join(lines) + "\n"

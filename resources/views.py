@@ -1,6 +1,8 @@
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -8,10 +10,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from . import referrals
+from .filters import ServiceFilter
 from .models import Language, Need, Organization, Population, Service
+from .places import DEFAULT_RADIUS_MILES
 from .search.results import find
 
 PAGE_SIZE = 20
+RADIUS_CHOICES = [5, 10, 25, 50, 100]
 
 
 @require_safe
@@ -19,24 +24,39 @@ def search(request):
     results = find(request.GET, rows=Service.objects.published().for_results(), per_page=PAGE_SIZE)
     filterset, form = results.filterset, results.filterset.form
     page = page_notice = facets = None
+    chips = []
     # An invalid filter shows its error and no results: quietly dropping it would list
     # services the caseworker did not ask for.
     if not results.errors:
-        page, page_notice = _get_page(results.paginator, request.GET.get("page"))
+        page, page_notice = _get_page(results, request.GET.get("page"))
         facets = results.facets()
-    counts = facets or {"needs": {}, "populations": {}}
+        chips = _chips(request.GET, form.cleaned_data)
+        if not page.object_list:
+            for chip in chips:  # which choices emptied the results
+                rest = ServiceFilter(chip.rest, queryset=Service.objects.published())
+                chip.would_find = rest.is_valid() and rest.qs.exists()
+    counts = facets or {"needs": {}, "populations": {}, "languages": {}}
     context = {
         "filterset": filterset,
         "form": form,
         "page": page,
         "page_notice": page_notice,
+        "chips": chips,
+        "suggestion": _suggestion(filterset) if not results.errors else None,
         "need_options": _term_tree(Need.objects.all(), form["need"].value(), counts["needs"]),
         "population_options": _term_tree(
             Population.objects.all(), form["population"].value(), counts["populations"]
         ),
-        "languages": Language.objects.all(),
-        "chosen_languages": form["language"].value() or [],
-        "ordering": form["ordering"].value() if results.errors else filterset.ordering_key,
+        "language_options": [
+            {
+                "term": language,
+                "checked": language.code in (form["language"].value() or []),
+                "count": counts["languages"].get(language.code, 0),
+            }
+            for language in Language.objects.all()
+        ],
+        "radius_options": _radius_options(request.GET.get("radius", "")),
+        "ordering": form["ordering"].value(),
         "filters_chosen": _count_filters(request.GET),
         "facets_shown": bool(page) and facets is not None,
         "referral_ids": referrals.service_ids(request.session),
@@ -44,27 +64,109 @@ def search(request):
     return render(request, "resources/search.html", context, status=400 if results.errors else 200)
 
 
-def _get_page(paginator, number):
+def _radius_options(chosen):
+    """(value, label, selected) for the distance menu: the default first, and a distance
+    given in the address kept among the others."""
+    values = [str(miles) for miles in RADIUS_CHOICES if miles != DEFAULT_RADIUS_MILES]
+    if chosen and chosen not in values:
+        values.append(chosen)
+    return [
+        ("", f"{DEFAULT_RADIUS_MILES} miles", not chosen),
+        *((value, f"{value} miles", value == chosen) for value in values),
+    ]
+
+
+@dataclass
+class Chip:
+    """A filter the search chose, in words, and the same search without it."""
+
+    label: str
+    rest: QueryDict
+    would_find: bool = False
+
+    @property
+    def without(self):
+        return "?" + self.rest.urlencode()
+
+
+def _chips(params, chosen):
+    chips = []
+
+    def add(label, key, value=None):
+        rest = params.copy()
+        rest.pop("page", None)
+        if key == "near":
+            rest.pop("radius", None)
+        kept = [v for v in rest.getlist(key) if value is not None and v != value]
+        rest.setlist(key, kept) if kept else rest.pop(key, None)
+        chips.append(Chip(label, rest))
+
+    if chosen.get("q"):
+        add(f"Words: {chosen['q']}", "q")
+    for name in ("need", "population"):
+        for term in chosen.get(name) or []:
+            add(term.name, name, term.slug)
+    for language in chosen.get("language") or []:
+        add(f"In {language.name}", "language", language.code)
+    if chosen.get("near"):
+        radius = chosen.get("radius") or DEFAULT_RADIUS_MILES
+        add(f"Within {radius:g} miles of {chosen['near']}", "near")
+    if chosen.get("city"):
+        add(f"City: {params.get('city', '').strip()}", "city")
+    if chosen.get("postal_code"):
+        add(f"ZIP code {chosen['postal_code'].code}", "postal_code")
+    if chosen.get("state"):
+        add(f"State: {chosen['state'].upper()}", "state")
+    for name, yes, no in [
+        ("nationwide", "Nationwide only", "Not nationwide"),
+        ("open_now", "Open now", "Closed now"),
+        ("is_24_7", "Open 24/7", "Not open 24/7"),
+    ]:
+        if chosen.get(name) is not None:
+            add(yes if chosen[name] else no, name)
+    if chosen.get("organization"):
+        add(f"Organization: {chosen['organization'].name}", "organization")
+    if chosen.get("modified_after"):
+        add(f"Changed after {chosen['modified_after']:%d %b %Y}", "modified_after")
+    return chips
+
+
+def _suggestion(filterset):
+    """The words typed with each one the directory does not know replaced by the nearest
+    it does ("leagal aid" → "legal aid"), or None."""
+    parsed = getattr(filterset, "parsed_query", None)
+    if not parsed or not any(clause.corrections for clause in parsed.clauses):
+        return None
+    words = []
+    for clause in parsed.clauses:
+        text = clause.corrections[0] if clause.corrections else clause.text
+        text = f'"{text}"' if clause.phrase and not clause.synonym else text
+        words.append(f"-{text}" if clause.negated else text)
+    return " ".join(words)
+
+
+def _get_page(results, number):
     """The requested page, or the nearest one and a sentence saying why."""
+    paginator = results.paginator
     if number in (None, ""):
-        return paginator.page(1), None
+        return results.page(1), None
     try:
-        return paginator.page(number), None
+        return results.page(number), None
     except PageNotAnInteger:
-        return paginator.page(1), "That page number was not understood, so this is the first page."
+        return results.page(1), "That page number was not understood, so this is the first page."
     except EmptyPage:
         if paginator.count == 0:
-            return paginator.page(1), None
+            return results.page(1), None
         if int(number) < 1:
-            return paginator.page(1), "Pages start at 1, so this is the first page."
+            return results.page(1), "Pages start at 1, so this is the first page."
         last = paginator.num_pages
         if not paginator.count_exact:
-            return paginator.page(last), (
+            return results.page(last), (
                 f"Only the first {paginator.window:,} results can be paged through, so this "
                 "is the last page. Add a need, a population or a place to narrow the search."
             )
         pages = "1 page" if last == 1 else f"{last} pages"
-        return paginator.page(last), f"There are only {pages} of results, so this is the last."
+        return results.page(last), f"There are only {pages} of results, so this is the last."
 
 
 def _count_filters(params):
@@ -132,8 +234,10 @@ def referral_list(request):
     services = referrals.services(request.session)
     context = {
         "services": services,
-        "list_text": _referral_text(services),
+        "list_text": _referral_text(request, services),
         "today": timezone.localdate(),
+        "site_url": request.build_absolute_uri("/"),
+        "hotline": referrals.HOTLINE,
     }
     return render(request, "resources/referral_list.html", context)
 
@@ -141,15 +245,17 @@ def referral_list(request):
 @require_safe
 def referral_list_text(request):
     response = HttpResponse(
-        _referral_text(referrals.services(request.session)),
+        _referral_text(request, referrals.services(request.session)),
         content_type="text/plain; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="services.txt"'
     return response
 
 
-def _referral_text(services):
-    return referrals.as_text(services, today=timezone.localdate())
+def _referral_text(request, services):
+    return referrals.as_text(
+        services, today=timezone.localdate(), site_url=request.build_absolute_uri("/")
+    )
 
 
 @require_POST
@@ -191,7 +297,7 @@ def _referral_error(request, message):
     return render(
         request,
         "resources/referral_list.html",
-        {"services": services, "list_text": _referral_text(services), "error": message},
+        {"services": services, "list_text": _referral_text(request, services), "error": message},
         status=400,
     )
 

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.db import connections
 
 from directory.database import unreachable
 from resources.shipped import load_shipped
@@ -28,6 +29,15 @@ def shared_path(*parts):
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """Before the test database is made: a connection pool made earlier (building the API
+    schema at import makes one) would go on connecting to the database the settings name,
+    a developer's own, rather than the test database. Django's test set-up keeps it."""
+    for connection in connections.all():
+        connection.close_pool()
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,15 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from resources.models import Location, PublicationState, Schedule, Service
-from tests.factories import make_organization, make_service
+from resources.models import (
+    Location,
+    PublicationState,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+)
+from tests.factories import make_location, make_organization, make_service
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +190,48 @@ def test_the_publish_action_refuses_what_cannot_be_published(staff_client):
     assert ready.publication_state == PublicationState.PUBLISHED
     assert orphan.publication_state == PublicationState.DRAFT
     assert "Not published" in response.content.decode()
+
+
+def test_publishing_a_service_no_place_search_can_find_warns_the_curator(staff_client):
+    placeless = make_service(name="Nowhere program", publication_state=PublicationState.DRAFT)
+    national = make_service(name="National line", publication_state=PublicationState.DRAFT)
+    ServiceArea.objects.create(service=national, extent=ServiceArea.Extent.NATIONWIDE)
+
+    response = staff_client.post(
+        admin_url(Service, "changelist"),
+        {"action": "publish", "_selected_action": [placeless.pk, national.pk]},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert "Published 2 service(s)." in html
+    assert "Nowhere program is published, but no search by place will find it" in html
+    assert "National line is published, but" not in html
+
+
+def test_saving_a_published_service_with_only_a_confidential_address_warns(staff_client):
+    service = make_service(name="Shelter program")
+    shelter = make_location(confidential=True)
+    ServiceAtLocation.objects.create(service=service, location=shelter)
+    data = service_form(
+        name="Shelter program",
+        slug=service.slug,
+        organization=str(service.organization_id),
+        publication_state="published",
+        source_document="seed.txt",
+        **{
+            "service_at_locations-TOTAL_FORMS": "1",
+            "service_at_locations-INITIAL_FORMS": "1",
+            "service_at_locations-0-id": str(service.service_at_locations.get().pk),
+            "service_at_locations-0-service": str(service.pk),
+            "service_at_locations-0-location": str(shelter.pk),
+        },
+    )
+
+    url = reverse("admin:resources_service_change", args=[service.pk])
+    response = staff_client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert "Shelter program is published, but no search by place will find it" in (
+        response.content.decode()
+    )

@@ -201,13 +201,15 @@ def test_it_hides_confidential_addresses_everywhere(client):
     assert Address.objects.filter(location=shelter, address_1=SHELTER_ADDRESS).exists()
 
 
-def test_it_does_not_find_a_shelter_by_its_zip_code(client):
-    make_rich_service()
+def test_it_never_finds_a_shelter_by_its_zip_code_only_by_its_service_area(client):
+    make_rich_service(name="Shelter program")  # serves IL; its shelter is in SHELTER_ZIP
+    make_service(name="Elsewhere")
 
-    response = client.get(SERVICES, {"postal_code": SHELTER_ZIP})
+    at_the_shelter = client.get(SERVICES, {"postal_code": SHELTER_ZIP})
+    elsewhere_in_illinois = client.get(SERVICES, {"postal_code": "62701"})
 
-    assert response.status_code == 200
-    assert response.json()["count"] == 0
+    assert at_the_shelter.status_code == 200
+    assert names(at_the_shelter) == names(elsewhere_in_illinois) == ["Shelter program"]
 
 
 def test_it_lists_only_locations_with_a_published_service(client):
@@ -271,8 +273,10 @@ def test_it_filters_by_place(client):
     ServiceArea.objects.create(service=texas, extent=ServiceArea.Extent.STATE, state="TX")
 
     assert names(client.get(SERVICES, {"state": "il"})) == ["Chicago clinic", "Hotline"]
-    assert names(client.get(SERVICES, {"postal_code": "60601"})) == ["Chicago clinic"]
-    assert names(client.get(SERVICES, {"city": "chicago"})) == ["Chicago clinic"]
+    # A ZIP code or a city: the services there, then those serving the country.
+    assert names(client.get(SERVICES, {"postal_code": "60601"})) == ["Chicago clinic", "Hotline"]
+    assert names(client.get(SERVICES, {"city": "chicago"})) == ["Chicago clinic", "Hotline"]
+    assert names(client.get(SERVICES, {"city": "Austin, TX"})) == ["Texas clinic", "Hotline"]
     assert names(client.get(SERVICES, {"nationwide": "true"})) == ["Hotline"]
 
 

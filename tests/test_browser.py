@@ -156,19 +156,40 @@ def test_it_leaves_with_the_quick_exit_button_without_a_way_back(tab):
     assert page.url == tab.base + "/safety/"
 
 
-def test_it_leaves_when_escape_is_pressed(tab):
+def test_escape_in_a_box_with_text_clears_it_and_escape_elsewhere_leaves(tab):
     exits = stand_in_for_the_neutral_page(tab)
     page = tab.page
     tab.open("/safety/")
     tab.open("/")
-    page.get_by_label("Keywords").fill("t visa")  # even while typing in a field
+    keywords = page.get_by_label("Keywords")
+    keywords.fill("t visa")
+    page.keyboard.press("Escape")  # a caseworker clearing the box: stays
+    assert keywords.input_value() == ""
+    near = page.get_by_label("Near")
+    near.fill("60601")
+    near.press("Escape")
+    assert near.input_value() == "" and page.url == tab.base + "/"
+    assert exits == []
 
-    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")  # in the box, now empty: leaves
     page.wait_for_url(NEUTRAL_PAGE)
     assert len(exits) == 1 and "referer" not in exits[0]
-
     page.go_back()
     assert page.url == tab.base + "/safety/"
+
+
+def test_shift_pressed_three_times_leaves(tab):
+    stand_in_for_the_neutral_page(tab)
+    page = tab.page
+    tab.open("/?q=legal")
+    page.keyboard.press("Shift")
+    page.keyboard.press("Shift")
+    page.keyboard.press("a")  # another key between: no exit
+    page.keyboard.press("Shift")
+    assert page.url.startswith(tab.base)
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_url(NEUTRAL_PAGE)
 
 
 def test_it_never_tells_other_sites_where_a_visitor_came_from(tab):
@@ -305,6 +326,11 @@ def test_it_works_without_javascript(browser, site):
         tab.open("/list/")
         assert page.locator(".referral").count() == 1
         assert page.get_by_role("button", name="Copy").is_hidden()  # shown only by JavaScript
+        # The keys only JavaScript answers are not promised; the button still leaves.
+        assert page.get_by_text("Esc", exact=False).count() == 0 or all(
+            not element.is_visible() for element in page.get_by_text("Esc").all()
+        )
+        assert page.get_by_role("link", name="Quick exit").is_visible()
     finally:
         page.context.close()
 
@@ -333,6 +359,38 @@ def test_it_fits_the_screen(browser, site, width):
             assert overflow <= 0, (path, overflow)
             assert tab.page.evaluate(STICKING_OUT_OF_MAIN) == [], path
         assert tab.page.locator("#quick-exit").is_visible()
+    finally:
+        tab.page.context.close()
+
+
+def overlaps(a, b):
+    return not (
+        a["y"] >= b["y"] + b["height"]
+        or a["y"] + a["height"] <= b["y"]
+        or a["x"] >= b["x"] + b["width"]
+        or a["x"] + a["width"] <= b["x"]
+    )
+
+
+def test_on_a_phone_the_quick_exit_never_covers_a_result_title(browser, site):
+    tab = open_tab(browser, site, viewport={"width": 375, "height": 700})
+    try:
+        page = tab.page
+        tab.open("/?ordering=name")
+        bar = page.locator(".quick-exit-bar")
+        titles = page.locator(".result h3")
+        assert titles.count() > 3
+        for index in range(titles.count()):
+            title = titles.nth(index)
+            # As after "Add to list", which brings the caseworker back to the result.
+            slug = title.get_attribute("id").removeprefix("t-")
+            page.evaluate(f"location.hash = 's-{slug}'")
+            assert not overlaps(title.bounding_box(), bar.bounding_box()), slug
+        page.mouse.wheel(0, 900)  # anywhere while scrolling, the bar stays out of the way
+        for index in range(titles.count()):
+            box = titles.nth(index).bounding_box()
+            if box["y"] > bar.bounding_box()["y"] + bar.bounding_box()["height"]:
+                assert not overlaps(box, page.locator("#quick-exit").bounding_box())
     finally:
         tab.page.context.close()
 

@@ -102,6 +102,12 @@ def test_an_unreachable_database_is_one_line_naming_it():
     assert "someone@127.0.0.1:1/directory" in done.stderr
 
 
+def test_the_tests_run_on_a_test_database_never_the_one_the_settings_name(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        assert cursor.fetchone()[0].startswith("test_")
+
+
 def count_connections():
     with connection.cursor() as cursor:
         cursor.execute(

@@ -69,6 +69,7 @@ def test_it_documents_the_search_filters_and_page_limits(api_schema):
     assert parameters["postal_code"]["schema"]["pattern"] == r"^\d{5}$"
     assert set(parameters["ordering"]["schema"]["enum"]) == {
         "relevance",
+        "distance",
         "name",
         "-name",
         "recently_verified",

@@ -93,7 +93,7 @@ def test_it_shows_the_search_form(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<form id="search-form"' in html and 'method="get"' in html
-    for name in ("q", "need", "population", "language", "state", "city", "postal_code"):
+    for name in ("q", "need", "population", "language", "near", "radius", "state"):
         assert f'name="{name}"' in html
     for name in ("nationwide", "open_now", "is_24_7", "ordering"):
         assert f'name="{name}"' in html
@@ -329,8 +329,8 @@ def test_it_filters_by_place(client):
     make_service(name="Elsewhere", slug="elsewhere")
 
     assert result_slugs(client.get(SEARCH_URL, {"state": "il"})) == ["chicago", "hotline"]
-    assert result_slugs(client.get(SEARCH_URL, {"city": "chicago"})) == ["chicago"]
-    assert result_slugs(client.get(SEARCH_URL, {"postal_code": "60601"})) == ["chicago"]
+    assert result_slugs(client.get(SEARCH_URL, {"city": "chicago"})) == ["chicago", "hotline"]
+    assert result_slugs(client.get(SEARCH_URL, {"postal_code": "60601"})) == ["chicago", "hotline"]
     assert result_slugs(client.get(SEARCH_URL, {"nationwide": "true"})) == ["hotline"]
 
 
@@ -377,15 +377,15 @@ def test_it_shows_what_a_caseworker_needs_in_each_result(client):
     assert "1 Mar 2026" in html
 
 
-def test_it_shows_todays_hours(client):
-    service = make_service()
-    Schedule.objects.create(
-        service=service,
-        weekday=timezone.localdate().isoweekday(),
-        opens_at=datetime.time(9, 0),
-        closes_at=datetime.time(17, 0),
-    )
-    assert "Today 9:00 a.m.–5:00 p.m." in client.get(SEARCH_URL).content.decode()
+def test_it_shows_whether_a_service_is_open_now(client):
+    service = make_service(name="Always open")
+    Schedule.objects.create(service=service, open_24_7=True)
+    make_service(name="No hours given")
+
+    html = client.get(SEARCH_URL).content.decode()
+
+    assert '<li class="badge badge-open">Open 24/7</li>' in html
+    assert html.count('<li class="badge') == 1
 
 
 def test_it_shows_a_page_of_results_in_a_fixed_number_of_queries(
@@ -447,14 +447,16 @@ def test_it_shows_everything_a_caseworker_needs_on_the_service_page(client):
         "Main office",
         "70 E Lake St",
         "60601",
-        "Monday 9:00 a.m.–5:00 p.m.",
+        "Mon 9 a.m.–5 p.m.",
         'href="tel:3125550100;ext=12"',
-        "001_seed.txt",
-        "CAASE provides legal services.",
         'href="https://example.org/source"',
-        "Last verified on 3 February 2026",
+        "the project’s source documents",
+        "A curator confirmed these details on 3 February 2026",
     ):
         assert text in html, text
+    # The full citation stays in the admin and the API: no file name, no quoted passage.
+    assert "001_seed.txt" not in html
+    assert "CAASE provides legal services." not in html
 
 
 def test_it_404s_an_unpublished_service(client):
@@ -679,3 +681,86 @@ def test_it_pages_through_the_first_results_of_a_broad_search_and_says_so(client
     assert last.number == 3
     assert [s.name for s in last] == sorted(s.name for s in services)[40:45]
     assert "Only the first 45 results can be paged through" in past_the_window.content.decode()
+
+
+# Narrowing, widening, ways forward
+
+
+def test_a_search_typed_on_the_first_page_ranks_by_best_match(client):
+    make_service(name="Another legal clinic", description="legal")
+    make_service(name="Legal aid")
+    first = client.get(SEARCH_URL).content.decode()
+    # The sort menu's default sends no order of its own, so typed words rank.
+    assert '<option value="" selected>Best match</option>' in first
+    assert result_slugs(client.get(SEARCH_URL, {"q": "legal aid", "ordering": ""}))[0] == (
+        Service.objects.get(name="Legal aid").slug
+    )
+
+
+def test_each_chosen_filter_is_a_chip_that_removes_just_it(client):
+    legal = make_need(name="Legal aid", slug="legal-aid")
+    women = make_population(name="Women", slug="women")
+    make_service(name="Clinic", needs=[legal], populations=[women])
+
+    response = client.get(SEARCH_URL, {"q": "clinic", "need": "legal-aid", "population": "women"})
+
+    chips = response.context["chips"]
+    assert [chip.label for chip in chips] == ["Words: clinic", "Legal aid", "Women"]
+    assert chips[1].without == "?q=clinic&population=women"
+    html = response.content.decode()
+    assert 'href="?q=clinic&amp;population=women"' in html
+
+
+def test_an_empty_search_names_the_filters_that_emptied_it(client):
+    legal = make_need(name="Legal aid", slug="legal-aid")
+    make_need(name="Housing", slug="housing")
+    make_service(name="Clinic", needs=[legal])
+
+    response = client.get(SEARCH_URL, {"need": "legal-aid", "open_now": "true"})
+    html = response.content.decode()
+
+    assert "No services match all of these choices." in html
+    assert 'Without “Open now”</a> <span class="widen-note">finds services</span>' in html
+    assert "Without “Legal aid”</a></li>" in html  # removing it alone finds nothing
+    assert 'href="tel:18883737888"' in html and 'href="tel:211"' in html
+
+
+def test_a_misspelt_word_gets_a_did_you_mean(client):
+    make_service(name="Legal clinic")
+    html = client.get(SEARCH_URL, {"q": "leagal"}).content.decode()
+    assert 'Did you mean <a href="/?q=legal">legal</a>?' in html
+
+
+@pytest.mark.parametrize("query", ["правовая помощь", "!!! ??? ...", "***", "法律援助"])
+def test_a_query_in_another_script_or_of_punctuation_gets_the_ways_forward(client, query):
+    make_service(name="Legal clinic")
+    response = client.get(SEARCH_URL, {"q": query})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Other ways to find help" in html
+
+
+def test_filters_that_would_find_nothing_show_a_zero(client):
+    legal = make_need(name="Legal aid", slug="legal-aid")
+    make_need(name="Housing", slug="housing")
+    make_service(name="Clinic", needs=[legal])
+
+    html = client.get(SEARCH_URL, {"q": "clinic"}).content.decode()
+
+    assert '<li class="facet-none">' in html
+    assert 'Housing <span class="facet-count">(0<span' in html
+    assert 'Legal aid <span class="facet-count">(1<span' in html
+
+
+def test_a_card_folds_its_tags_after_the_first_three(client):
+    needs = [make_need(name=f"Need {n}", slug=f"need-{n}") for n in range(5)]
+    make_service(name="Many needs", needs=needs)
+    html = client.get(SEARCH_URL).content.decode()
+    assert '<summary>2 more<span class="visually-hidden"> of helps with</span></summary>' in html
+
+
+def test_a_card_without_a_phone_or_a_website_says_so(client):
+    make_service(name="Quiet program")
+    html = client.get(SEARCH_URL).content.decode()
+    assert "No phone or website listed yet" in html
+    assert "call first" not in html

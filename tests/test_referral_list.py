@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -199,10 +200,32 @@ def test_it_offers_the_list_as_plain_text(client):
     assert "   Details checked: 3 February 2026\n" in text
     assert "2. Legal clinic & advocacy\n" in text  # plain text: nothing escaped
     assert "   70 E Lake St, Chicago, IL 60601\n" in text
+    # Where it came from, and the hotline, whoever reads it.
+    assert text.endswith(
+        "From the Survivor support directory, http://testserver/\n"
+        "National Human Trafficking Hotline, any time: call 1-888-373-7888 or text 233733.\n"
+    )
     # The same text, escaped, in the page's copy box.
     page = client.get(LIST_URL).content.decode()
     assert "2. Legal clinic &amp; advocacy" in page
     assert "readonly" in page and 'data-copy="list-text"' in page
+
+
+def test_it_hands_the_list_over_by_the_caseworkers_own_text_or_mail(client):
+    clinic = make_service(name="Legal clinic & advocacy")
+    make_phone(service=clinic, number="(312) 555-0100")
+    add(client, clinic)
+
+    page = client.get(LIST_URL).content.decode()
+
+    body = quote(client.get(TEXT_URL).content.decode(), safe="")
+    assert f'href="sms:?&amp;body={body}"' in page
+    assert f'href="mailto:?subject=Services%20to%20contact&amp;body={body}"' in page
+    assert "this site sends and keeps nothing" in page
+    # The printout names the directory, its address and the hotline.
+    printout = page[page.index('<footer class="print-only print-footer">') :]
+    assert "Survivor support directory, http://testserver/" in printout
+    assert "1-888-373-7888" in printout
 
 
 def test_it_keeps_confidential_addresses_out_of_the_list(client):

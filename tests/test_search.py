@@ -567,7 +567,7 @@ def test_facet_counts_count_the_current_results_in_one_query(
 
 def test_facet_counts_of_nothing_are_empty(services):
     facets = facet_counts(Service.objects.none())
-    assert facets == {"count": 0, "needs": {}, "populations": {}}
+    assert facets == {"count": 0, "needs": {}, "populations": {}, "languages": {}}
     assert facet_counts([]) == facets
 
 

@@ -198,11 +198,19 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
     organization = OrganizationSummarySerializer(read_only=True)
     url = OptionalURLField()
     email = OptionalEmailField()
+    chat_url = OptionalURLField(help_text="Where to chat with the service online.")
     # Lists for_summary() loads (see Listed): a detail reads them through the managers.
     needs = TermSummarySerializer(source="need_list", many=True, read_only=True)
     populations = TermSummarySerializer(source="population_list", many=True, read_only=True)
     languages = LanguageSerializer(source="language_list", many=True, read_only=True)
     phones = PhoneSerializer(source="phone_list", many=True, read_only=True)
+    distance = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Miles from the place searched `near`, by the nearest public location; "
+        "null for a service found by its service area, and without `near`.",
+    )
 
     class Meta:
         model = Service
@@ -215,6 +223,7 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
             "status",
             "url",
             "email",
+            "chat_url",
             "organization",
             "needs",
             "populations",
@@ -222,6 +231,7 @@ class ServiceListItemSerializer(serializers.ModelSerializer):
             "phones",
             "last_verified",
             "modified",
+            "distance",
         ]
         read_only_fields = fields
 

@@ -67,7 +67,28 @@ class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
                 "postal_code",
                 OpenApiTypes.STR,
                 pattern=r"^\d{5}$",
-                description="Five-digit ZIP code of a service's (non-confidential) address.",
+                description="A five-digit ZIP code: the services with a (non-confidential) "
+                "address there, then those whose service area covers it (its city, county or "
+                "state), then those serving the whole country.",
+            ),
+            OpenApiParameter(
+                "city",
+                OpenApiTypes.STR,
+                description="A city, or a city with its state (Springfield, IL): as for a "
+                "ZIP code, the services there, then by service area, then nationwide.",
+            ),
+            OpenApiParameter(
+                "near",
+                OpenApiTypes.STR,
+                description="A ZIP code or a city with its state: the services with a "
+                "public location within `radius` miles, nearest first (each with its "
+                "`distance`), then those whose service area covers the place, then those "
+                "serving the whole country.",
+            ),
+            OpenApiParameter(
+                "radius",
+                OpenApiTypes.NUMBER,
+                description="Miles from `near`: more than 0, at most 500 (default 25).",
             ),
         ]
     )
@@ -110,7 +131,9 @@ class ServiceViewSet(PartnerViewSet):
     def facets(self, request, format=None):
         """How many services under the same filters as the list each need and population
         has: for showing counts beside a search's filters."""
-        counts = facet_counts(self.filter_queryset(Service.objects.published()))
+        counts = facet_counts(
+            self.filter_queryset(Service.objects.published()), kinds=("needs", "populations")
+        )
         data = {
             "count": counts["count"],
             "needs": _counted(Need, counts["needs"]),

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from resources.filters import ServiceFilter
 from resources.models import Need, Organization, Population
+from resources.places import METERS_PER_MILE
 
 from .taxonomies import find_taxonomy, taxonomy_of
 
@@ -21,6 +22,8 @@ from .taxonomies import find_taxonomy, taxonomy_of
 RENAMED = {"search": "q", "postcode": "postal_code", "modified_after": "modified_after"}
 HSDS_NAMES = {
     **{name: hsds_name for hsds_name, name in RENAMED.items()},
+    "near": "postcode",
+    "radius": "proximity",
     "need": "taxonomy_term_id",
     "population": "taxonomy_term_id",
     "organization": "organization_id",
@@ -44,6 +47,18 @@ def service_filter_data(params):
         if hsds_name in params:
             data[name] = params[hsds_name]
     errors = {}
+
+    # proximity: meters from the postcode's centroid (HSDS), a search near it.
+    proximity = params.get("proximity", "")
+    if proximity:
+        if "postcode" not in params:
+            errors["proximity"] = ["Give the postcode to measure from."]
+        else:
+            try:
+                data["radius"] = str(float(proximity) / METERS_PER_MILE)
+            except ValueError:
+                errors["proximity"] = ["Give a distance in meters, e.g. 40000."]
+            data["near"] = data.pop("postal_code")[0]
 
     term_id = read_uuid(params, "taxonomy_term_id", errors)
     if term_id:

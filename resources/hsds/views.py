@@ -43,7 +43,15 @@ SERVICE_FILTERS = [
         "postcode",
         OpenApiTypes.STR,
         pattern=r"^\d{5}$",
-        description="Services with a (non-confidential) address in this five-digit ZIP code.",
+        description="A five-digit ZIP code: the services with a (non-confidential) address "
+        "there, then those whose service area covers it (its city, county or state), then "
+        "those serving the whole country. With proximity, those within that distance of its "
+        "centroid, nearest first, then the others.",
+    ),
+    OpenApiParameter(
+        "proximity",
+        OpenApiTypes.NUMBER,
+        description="Meters from the postcode's centroid (up to about 800 km).",
     ),
 ]
 FULL_SERVICE = query(

@@ -1,4 +1,4 @@
-"""How many services each need and population has, among a search's results."""
+"""How many services each need, population and language has, among a search's results."""
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -7,15 +7,15 @@ from django.db.models import QuerySet
 from resources.models import Service
 
 
-def facet_counts(services):
-    """How many `services` there are, and how many of them each need and population has,
-    in one query: {"count": n, "needs": {need pk: n}, "populations": {population pk: n}}.
+def facet_counts(services, kinds=("needs", "populations", "languages")):
+    """How many `services` there are, and how many of them each need, population and
+    language has, in one query: {"count": n, "needs": {need pk: n}, ...}.
 
     `services` is a list of ids (a search's window: services that match), sent as one
     array rather than a parameter each; or a queryset of services, each at most once (a
     search's filters).
     """
-    counts = {"count": 0, "needs": {}, "populations": {}}
+    counts = {"count": 0, **{kind: {} for kind in kinds}}
     window = not isinstance(services, QuerySet)
     if window and not services:
         return counts
@@ -30,8 +30,8 @@ def facet_counts(services):
         except EmptyResultSet:  # none()
             return counts
     branches = ["SELECT 'count', NULL, COUNT(*) FROM matches"]
-    to_pk = {}  # how each taxonomy's ids are read back
-    for kind in ("needs", "populations"):
+    to_pk = {}  # how each taxonomy's ids (as text: needs' are UUIDs, languages' codes) are read
+    for kind in kinds:
         field = Service._meta.get_field(kind)
         to_pk[kind] = field.related_model._meta.pk.to_python
         table, service, term = (
@@ -40,7 +40,7 @@ def facet_counts(services):
             field.m2m_reverse_name(),
         )
         branches.append(
-            f"SELECT '{kind}', t.{term}, COUNT(*) FROM {table} t"
+            f"SELECT '{kind}', t.{term}::text, COUNT(*) FROM {table} t"
             f" WHERE t.{service} IN (SELECT id FROM matches) GROUP BY t.{term}"
         )
     sql = f"WITH matches (id) AS ({matches}) " + " UNION ALL ".join(branches)

@@ -31,7 +31,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import BooleanField, F, Func, Value
 from django.db.models.functions import Cast
 
-from resources.models import Address, PublicationState
+from resources.models import Address, Location, PublicationState
 
 SEARCH_CONFIG = "english_unaccent"
 
@@ -323,6 +323,36 @@ CREATE OR REPLACE TRIGGER {table}_deleted AFTER DELETE ON {table}
 """
 
 
+# The services with a public location within `meters` of a point, and how far: by the
+# location's own coordinates, or else its public address's ZIP code's centroid. A
+# confidential location is never a place (resources.places.services_near).
+SERVICES_NEAR = """
+CREATE OR REPLACE FUNCTION resources_services_near(lat float8, lon float8, meters float8)
+RETURNS TABLE (service_id uuid, meters float8)
+LANGUAGE sql STABLE AS $function$
+    WITH here AS (SELECT ll_to_earth(lat, lon) AS point),
+    points AS (
+        SELECT l.id AS location_id, ll_to_earth(l.latitude::float8, l.longitude::float8) AS point
+        FROM ({public_locations}) l, here
+        WHERE l.latitude IS NOT NULL
+          AND earth_box(here.point, meters)
+              @> ll_to_earth(l.latitude::float8, l.longitude::float8)
+        UNION ALL
+        SELECT a.location_id, ll_to_earth(z.latitude, z.longitude)
+        FROM resources_zipcode z, here, ({public_addresses}) a
+        JOIN resources_location l ON l.id = a.location_id AND l.latitude IS NULL
+        WHERE earth_box(here.point, meters) @> ll_to_earth(z.latitude, z.longitude)
+          AND left(a.postal_code, 5) = z.code
+    )
+    SELECT sal.service_id, min(earth_distance(p.point, here.point))
+    FROM points p
+    JOIN resources_serviceatlocation sal ON sal.location_id = p.location_id, here
+    WHERE earth_distance(p.point, here.point) <= meters
+    GROUP BY sal.service_id
+$function$
+"""
+
+
 def changed_rows(columns):
     """An update's rows, before and after (a row moved to another service speaks for
     both), or only those whose `columns` changed."""
@@ -338,11 +368,20 @@ def changed_rows(columns):
 
 
 def definitions(connection):
+    def sql_of(queryset):
+        return connection.ops.compose_sql(*queryset.query.sql_with_params())
+
     statements = [
         INDEX_FUNCTION.format(
             refresh_all=refresh_statements(connection, some=False),
             refresh_some=refresh_statements(connection, some=True),
-        )
+        ),
+        SERVICES_NEAR.format(
+            public_locations=sql_of(
+                Location.objects.public().values("id", "latitude", "longitude")
+            ),
+            public_addresses=sql_of(Address.objects.public().values("location_id", "postal_code")),
+        ),
     ]
     for table, (services, columns) in WATCHED.items():
         statements.append(
@@ -378,6 +417,7 @@ def install(using):
 def uninstall(connection):
     with connection.cursor() as cursor:
         cursor.execute("DROP FUNCTION IF EXISTS resources_index_services(uuid[])")
+        cursor.execute("DROP FUNCTION IF EXISTS resources_services_near(float8, float8, float8)")
         for table in WATCHED:
             cursor.execute(f"DROP FUNCTION IF EXISTS {table}_reindex() CASCADE")
 

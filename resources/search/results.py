@@ -28,7 +28,13 @@ class Results:
         return self.filterset.errors if self.paginator is None else {}
 
     def page(self, number):
-        return self.paginator.page(number)
+        """A page of services, each with its `distance` in miles from a place searched
+        near (None for those found by their service area, or without such a search)."""
+        page = self.paginator.page(number)
+        distances = self.filterset.distances or {}
+        for service in page:
+            service.distance = distances.get(service.pk)
+        return page
 
     def facets(self):
         """Counts of each need and population among the results, while every match is in

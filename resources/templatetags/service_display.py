@@ -8,7 +8,6 @@ from resources import display, referrals
 register = template.Library()
 
 register.filter("all_schedules", display.all_schedules)
-register.filter("todays_hours", display.todays_hours)
 register.filter("weekly_hours", display.weekly_hours)
 register.filter("place_summary", display.place_summary)
 register.filter("where_lines", display.where_lines)
@@ -17,6 +16,9 @@ register.filter("website", display.website)
 register.filter("phone_href", display.phone_href)
 register.filter("phone_verb", display.phone_verb)
 register.filter("is_stale", display.is_stale)
+register.filter("open_status", display.open_status)
+register.filter("contact_actions", display.contact_actions)
+register.filter("miles", display.miles)
 
 
 @register.filter

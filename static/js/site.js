@@ -2,9 +2,10 @@
 (function () {
   "use strict";
 
-  // Quick exit. The button (and one press of Escape) swaps this page for a neutral one
-  // with location.replace(), so Back does not return here. The page is hidden first, in
-  // case the neutral site is slow to load. Without JavaScript the button is a plain link.
+  // Quick exit. The button, Escape, or Shift pressed three times swaps this page for a
+  // neutral one with location.replace(), so Back does not return here. The page is hidden
+  // first, in case the neutral site is slow to load. Without JavaScript the button is a
+  // plain link, and the page does not mention the keys (they are shown from here).
   var exitLink = document.getElementById("quick-exit");
 
   function quickExit(event) {
@@ -19,12 +20,48 @@
   if (exitLink) {
     exitLink.addEventListener("click", quickExit);
   }
+  document.querySelectorAll("[data-keys]").forEach(function (hint) {
+    hint.hidden = false;
+  });
+
+  // Escape in a box holding text empties the box (a search box does so by itself), as a
+  // caseworker starting a new search expects; Escape anywhere else leaves.
+  function clearsText(target) {
+    var typing = target && (target.tagName === "TEXTAREA" ||
+      (target.tagName === "INPUT" && /^(text|search|email|tel|url|number)$/.test(target.type)));
+    return typing && !target.readOnly && target.value !== "";
+  }
+
+  var shiftPresses = 0;
+  var lastShift = 0;
 
   document.addEventListener(
     "keydown",
     function (event) {
-      if (event.key === "Escape" && !event.isComposing) {
+      if (event.isComposing) {
+        return;
+      }
+      if (event.key === "Escape") {
+        if (clearsText(event.target)) {
+          if (event.target.type !== "search") {
+            event.target.value = "";
+          }
+          return;
+        }
         quickExit(event);
+        return;
+      }
+      // Shift three times in a row, each within a second of the last (as GOV.UK's
+      // "Exit this page"); any other key starts the count again.
+      if (event.key === "Shift" && !event.repeat) {
+        var now = Date.now();
+        shiftPresses = now - lastShift < 1000 ? shiftPresses + 1 : 1;
+        lastShift = now;
+        if (shiftPresses >= 3) {
+          quickExit(event);
+        }
+      } else {
+        shiftPresses = 0;
       }
     },
     true
