@@ -704,8 +704,8 @@ def test_facets_count_each_need_and_population_under_the_current_filters(
     assert response.status_code == 200
     body = response.json()
     needs = {facet["slug"]: facet["count"] for facet in body["needs"]}
-    assert body["count"] == 2
-    assert needs["legal-aid"] == 2
+    lawyers = Service.objects.published().filter(needs__slug="legal-aid").count()
+    assert body["count"] == needs["legal-aid"] == lawyers > 1
     assert {"slug", "name", "count"} == set(body["populations"][0])
 
 

@@ -168,17 +168,28 @@ TERM_NAMES = """
     GROUP BY x.service_id
 """
 
+# The languages a service is offered in, by name: "Spanish" finds them.
+LANGUAGE_NAMES = """
+    SELECT x.service_id, string_agg(l.name, ' ' ORDER BY l.name) AS names
+    FROM resources_service_languages x
+    JOIN resources_language l ON l.code = x.language_id
+    {only_x}
+    GROUP BY x.service_id
+"""
+
 REFRESH = """
     WITH needs AS ({need_names}), populations AS ({population_names}),
+    languages AS ({language_names}),
     documents AS (
         SELECT s.id,
                concat_ws(' ', s.name, s.alternate_name) AS names,
-               concat_ws(' ', o.name, s.keywords, n.names, p.names) AS terms,
+               concat_ws(' ', o.name, s.keywords, n.names, p.names, l.names) AS terms,
                concat_ws(' ', s.description, s.eligibility_description) AS prose
         FROM resources_service s
         LEFT JOIN resources_organization o ON o.id = s.organization_id
         LEFT JOIN needs n ON n.service_id = s.id
         LEFT JOIN populations p ON p.service_id = s.id
+        LEFT JOIN languages l ON l.service_id = s.id
         {only_s}
     ),
     tokens AS ({tokens}),
@@ -245,6 +256,7 @@ def refresh_statements(connection, *, some):
     }
     return REFRESH.format(
         **term_names,
+        language_names=LANGUAGE_NAMES.format(only_x=only.format("x.service_id")),
         tokens=tokens,
         only_s=only.format("s.id"),
         only_service=only.format("service_id"),
@@ -280,6 +292,11 @@ WATCHED = {
     ),
     "resources_need": (TERM_SERVICES.format(term="need"), ["name", "parent_id"]),
     "resources_population": (TERM_SERVICES.format(term="population"), ["name", "parent_id"]),
+    "resources_language": (
+        "SELECT service_id FROM resources_service_languages"
+        " WHERE language_id IN (SELECT code FROM touched)",
+        ["name"],
+    ),
     "resources_service_needs": ("SELECT service_id FROM touched", None),
     "resources_service_populations": ("SELECT service_id FROM touched", None),
     "resources_service_languages": ("SELECT service_id FROM touched", None),
@@ -353,18 +370,16 @@ $function$
 """
 
 
-def changed_rows(columns):
+def changed_rows(columns, key):
     """An update's rows, before and after (a row moved to another service speaks for
-    both), or only those whose `columns` changed."""
+    both), or only those whose `columns` changed (rows matched by their `key`)."""
     if columns is None:
         return "SELECT * FROM old_rows UNION ALL SELECT * FROM new_rows"
     old = ", ".join(f"o.{column}" for column in columns)
     new = ", ".join(f"n.{column}" for column in columns)
-    return (
-        f"SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE ({old}) IS DISTINCT "
-        f"FROM ({new}) UNION ALL SELECT o.* FROM new_rows n JOIN old_rows o ON o.id = n.id "
-        f"WHERE ({old}) IS DISTINCT FROM ({new})"
-    )
+    pair = f"FROM new_rows n JOIN old_rows o ON o.{key} = n.{key}"
+    changed = f"({old}) IS DISTINCT FROM ({new})"
+    return f"SELECT n.* {pair} WHERE {changed} UNION ALL SELECT o.* {pair} WHERE {changed}"
 
 
 def definitions(connection):
@@ -384,9 +399,9 @@ def definitions(connection):
         ),
     ]
     for table, (services, columns) in WATCHED.items():
-        statements.append(
-            TRIGGER_FUNCTION.format(table=table, services=services, changed=changed_rows(columns))
-        )
+        key = "code" if table == "resources_language" else "id"
+        changed = changed_rows(columns, key)
+        statements.append(TRIGGER_FUNCTION.format(table=table, services=services, changed=changed))
         statements.append(TRIGGERS.format(table=table))
     return statements
 

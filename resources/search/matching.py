@@ -150,20 +150,26 @@ def correct_typos(parsed: ParsedQuery, using):
     ]
     if not unknown:
         return
+    # The directory's words, and the one-word synonyms people type ("therapy").
+    phrases = [phrase for phrase in parsed.synonyms if " " not in phrase]
     with connections[using].cursor() as cursor:
         cursor.execute(
             """
+            WITH vocabulary AS (
+                SELECT word FROM resources_searchword
+                UNION SELECT unnest(%s::text[])
+            )
             SELECT typed.word, known.word
             FROM unnest(%s::text[]) AS typed(word)
             LEFT JOIN LATERAL (
-                SELECT w.word FROM resources_searchword w
-                WHERE w.word %% typed.word AND similarity(w.word, typed.word) >= %s
-                ORDER BY similarity(w.word, typed.word) DESC, w.word
+                SELECT v.word FROM vocabulary v
+                WHERE v.word %% typed.word AND similarity(v.word, typed.word) >= %s
+                ORDER BY similarity(v.word, typed.word) DESC, v.word
                 LIMIT 3
             ) known ON true
-            WHERE NOT EXISTS (SELECT 1 FROM resources_searchword s WHERE s.word = typed.word)
+            WHERE NOT EXISTS (SELECT 1 FROM vocabulary v WHERE v.word = typed.word)
             """,
-            [[c.text for c in unknown], TYPO_SIMILARITY],
+            [phrases, [c.text for c in unknown], TYPO_SIMILARITY],
         )
         suggestions = {}
         for typed, known in cursor.fetchall():
@@ -171,3 +177,6 @@ def correct_typos(parsed: ParsedQuery, using):
                 suggestions.setdefault(typed, []).append(known)
     for clause in unknown:
         clause.corrections = suggestions.get(clause.text, [])
+        if clause.corrections and clause.corrections[0] in parsed.synonyms:
+            # "theraphy": what "therapy" means too.
+            clause.synonym = parsed.synonyms[clause.corrections[0]]

@@ -44,6 +44,7 @@ class ParsedQuery:
     clauses: list[Clause]
     truncated: bool = False
     corrected: bool = False  # whether typo corrections have been looked for
+    synonyms: dict = field(default_factory=dict, repr=False)  # the table it was parsed with
 
     def __bool__(self):
         return bool(self.clauses)
@@ -100,4 +101,4 @@ def parse_query(query, synonyms):
                 clauses.append(Clause(" ".join(found), phrase=True, negated=bool(quoted_neg)))
     flush()
     truncated = len(clauses) > MAX_CLAUSES or len(query) >= MAX_QUERY_LENGTH
-    return ParsedQuery(clauses[:MAX_CLAUSES], truncated=truncated)
+    return ParsedQuery(clauses[:MAX_CLAUSES], truncated=truncated, synonyms=synonyms)
