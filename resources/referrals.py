@@ -74,6 +74,8 @@ def as_text(services, *, today, site_url):
         if hours:
             details.append("Hours: " + "; ".join(hours))
         details.extend(where_lines(service))
+        if service.chat_url:
+            details.append(f"Chat: {service.chat_url}")
         if website(service):
             details.append(f"Website: {website(service)}")
         if service.email:

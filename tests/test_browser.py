@@ -4,7 +4,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from django.conf import settings
@@ -228,6 +228,62 @@ def test_a_curator_signs_in_to_the_admin(tab):
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
+def test_a_caseworker_searches_in_their_words_near_a_place_then_widens(tab):
+    page = tab.page
+    tab.open("/")
+    page.get_by_label("Keywords").fill("counseling")
+    submit(page, page.get_by_role("button", name="Search", exact=True))
+    first = page.locator(".result").first
+    expect(first.locator(".badge-open")).to_have_text("Open 24/7")
+    expect(first.locator(".contact-actions a").first).to_have_attribute("href", re.compile("^tel:"))
+
+    page.get_by_label("Near").fill("Chicago, IL")  # the filters are open on a wide screen
+    page.get_by_label("Within").select_option("10")
+    submit(page, page.get_by_role("button", name="Show results"))
+    chip = page.get_by_role("link", name=re.compile(r"^Within 10 miles of Chicago, IL"))
+    expect(chip).to_be_visible()
+    assert "near=Chicago%2C+IL" in page.url and "q=counseling" in page.url
+
+    submit(page, chip)  # removes the place, keeps the words
+    assert "near=" not in page.url and "radius=" not in page.url and "q=counseling" in page.url
+    expect(page.locator(".result")).not_to_have_count(0)
+
+
+def test_an_empty_search_says_which_choice_to_drop_and_where_else_to_turn(tab):
+    page = tab.page
+    tab.open("/?need=legal-aid&language=ko")
+    expect(page.get_by_text("No services match all of these choices.")).to_be_visible()
+    expect(page.get_by_role("link", name="1-888-373-7888").first).to_be_visible()
+    widen = page.get_by_role("link", name="Without “In Korean”")
+    expect(page.locator(".widen li", has=widen)).to_contain_text("finds services")
+    submit(page, widen)
+    assert "language=ko" not in page.url
+    expect(page.locator(".result")).not_to_have_count(0)
+
+
+def test_a_misspelt_search_offers_the_word_it_meant(tab):
+    page = tab.page
+    tab.open("/?q=theraphy")
+    link = page.get_by_role("link", name="therapy")
+    expect(link).to_be_visible()
+    submit(page, link)
+    assert page.url.endswith("/?q=therapy")
+
+
+def test_the_list_goes_to_the_caseworkers_own_text_or_mail_program(tab):
+    page = tab.page
+    tab.open("/services/988-suicide-crisis-lifeline/")
+    submit(page, page.get_by_role("button", name=re.compile("^Add .* to list$")))
+    tab.open("/list/")
+    text = page.get_by_role("textbox", name="Text to copy").input_value()
+    sms = page.get_by_role("link", name="Send by text").get_attribute("href")
+    mail = page.get_by_role("link", name="Send by e-mail").get_attribute("href")
+    assert sms.startswith("sms:") and unquote(sms.split("body=", 1)[1]) == text
+    assert mail.startswith("mailto:?subject=Services%20to%20contact")
+    assert unquote(mail.split("body=", 1)[1]) == text
+    assert "988 Suicide & Crisis Lifeline" in text and "1-888-373-7888" in text
+
+
 def test_it_can_be_used_from_the_keyboard(tab):
     page = tab.page
     tab.open("/")
@@ -351,7 +407,14 @@ STICKING_OUT_OF_MAIN = """() => {
 def test_it_fits_the_screen(browser, site, width):
     tab = open_tab(browser, site, viewport={"width": width, "height": 800})
     try:
-        for path in ("/?need=legal-aid", "/services/caase-legal-services/", "/safety/"):
+        for path in (
+            "/?need=legal-aid",
+            "/?q=counseling&near=60601&language=es",
+            "/?need=legal-aid&language=ko",
+            "/services/caase-legal-services/",
+            "/list/",
+            "/safety/",
+        ):
             tab.open(path)
             overflow = tab.page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -423,6 +486,11 @@ def test_it_has_no_serious_accessibility_violations(tab_for_axe):
 
     for path in (
         "/?need=legal-aid&population=women",
+        "/?q=counseling",
+        "/?near=60601&radius=10",
+        "/?need=legal-aid&language=ko&open_now=true",
+        "/?q=theraphy",
+        "/?near=99999&radius=abc",
         "/?state=XYZ&q=visa",
         "/services/caase-legal-services/",
         "/organizations/national-human-trafficking-hotline/",

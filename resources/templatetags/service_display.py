@@ -4,6 +4,7 @@ from django import template
 from django.conf import settings
 
 from resources import display, referrals
+from resources.filters import StrictBooleanField
 
 register = template.Library()
 
@@ -19,6 +20,12 @@ register.filter("is_stale", display.is_stale)
 register.filter("open_status", display.open_status)
 register.filter("contact_actions", display.contact_actions)
 register.filter("miles", display.miles)
+
+
+@register.filter
+def is_yes(value):
+    """Whether a true/false parameter, as typed in the address, says true."""
+    return StrictBooleanField.VALUES.get(str(value).lower()) is True
 
 
 @register.filter
