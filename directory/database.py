@@ -6,6 +6,7 @@ that uses it (runserver and its reloader, a manage.py shell, the tests) register
 .postgres/.handle_pids.json, and the last to exit stops it.
 """
 
+import contextlib
 import json
 import os
 import warnings
@@ -66,7 +67,13 @@ def embedded(folder):
         "HOST": str(postmaster.socket_dir),
         "PORT": str(postmaster.port),
     }
-    create_database(config)
+    try:
+        create_database(config)
+    except Exception as error:
+        raise DatabaseUnavailable(
+            f"The embedded PostgreSQL in {folder} does not answer ({' '.join(str(error).split())});"
+            f" its log is {folder / 'log'}."
+        ) from None
     return config
 
 
@@ -97,8 +104,10 @@ def create_database(config):
         found = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
         ).fetchone()
+        # Another command starting at the same moment may make it first.
         if not found:
-            connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def describe(config):
@@ -114,14 +123,23 @@ def unreachable(config, dbname=None):
     or None when it can."""
     import psycopg
 
+    # Its connection options too (sslmode, client certificates...), but not Django's own.
+    options = {
+        name: value
+        for name, value in config.get("OPTIONS", {}).items()
+        if name not in {"pool", "server_side_binding", "isolation_level", "assume_role"}
+    }
     try:
         psycopg.connect(
-            dbname=dbname or config.get("NAME"),
-            user=config.get("USER") or None,
-            password=config.get("PASSWORD") or None,
-            host=config.get("HOST") or None,
-            port=config.get("PORT") or None,
-            connect_timeout=CONNECT_TIMEOUT,
+            **{
+                **options,
+                "dbname": dbname or config.get("NAME"),
+                "user": config.get("USER") or None,
+                "password": config.get("PASSWORD") or None,
+                "host": config.get("HOST") or None,
+                "port": config.get("PORT") or None,
+                "connect_timeout": CONNECT_TIMEOUT,
+            }
         ).close()
     except psycopg.Error as error:
         reason = " ".join(str(error).split())

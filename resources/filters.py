@@ -83,18 +83,18 @@ def _services_in(*id_sets):
     return Q(pk__in=first.union(*rest, all=True) if rest else first)
 
 
-def _with_public_address(**lookups):
+def _with_public_address(*conditions, **lookups):
     """Ids of services offered at a public address matching `lookups`: searching ZIP code
     after ZIP code must not reveal where a shelter is."""
     return (
         Address.objects.public()
-        .filter(location__service_at_locations__service__isnull=False, **lookups)
+        .filter(*conditions, location__service_at_locations__service__isnull=False, **lookups)
         .values("location__service_at_locations__service")
     )
 
 
-def _with_area(**lookups):
-    return ServiceArea.objects.filter(**lookups).values("service")
+def _with_area(*conditions, **lookups):
+    return ServiceArea.objects.filter(*conditions, **lookups).values("service")
 
 
 def _with_schedule(**lookups):
@@ -107,11 +107,13 @@ def _with_schedule(**lookups):
     return own, at_locations
 
 
-def _covering(place):
-    """Ids of services whose service area covers the place: its city, county or state."""
+def _covering(place, spelled=None):
+    """Ids of services whose service area covers the place: its city (however `spelled`),
+    county or state."""
     state = {"state": place.state}
+    city = spelled if spelled is not None else Q(city__iexact=place.city)
     return (
-        _with_area(extent=ServiceArea.Extent.CITY, city__iexact=place.city, **state),
+        _with_area(city, extent=ServiceArea.Extent.CITY, **state),
         _with_area(extent=ServiceArea.Extent.COUNTY, county__in=place.county_names, **state),
         _with_area(extent=ServiceArea.Extent.STATE, **state),
     )
@@ -400,6 +402,8 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         self.parsed_query = parse_query(value, synonym_table())
+        if not self.parsed_query:  # only punctuation or words like "the": nothing to find
+            return queryset.none()
         return search_services(queryset, self.parsed_query)
 
     def filter_state(self, queryset, name, value):
@@ -425,10 +429,13 @@ class ServiceFilter(django_filters.FilterSet):
 
     def filter_city(self, queryset, name, city):
         state = {"state_province": city.state} if city.state else {}
-        there = _services_in(_with_public_address(city__iexact=city.name, **state))
-        covering = [ids for place in city.places for ids in _covering(place)]
+        spelled = Q()
+        for spelling in city.names:
+            spelled |= Q(city__iexact=spelling)
+        there = _services_in(_with_public_address(spelled, **state))
+        covering = [ids for place in city.places for ids in _covering(place, spelled)]
         if not city.places:  # a place only the directory knows: its city areas
-            covering = [_with_area(extent=ServiceArea.Extent.CITY, city__iexact=city.name)]
+            covering = [_with_area(spelled, extent=ServiceArea.Extent.CITY)]
         return self._placed(queryset, there, covering)
 
     def filter_postal_code(self, queryset, name, postal):

@@ -814,8 +814,8 @@ class ZipCode(models.Model):
     """A US ZIP code: its city, state, county and centroid, for place searches.
 
     Reference data from the zipcodes package, filled once by migration 0014 (which
-    creates the table). Django neither creates nor empties it: a test database's flush
-    would otherwise leave later tests without it.
+    creates the table). Unmanaged, so that neither a test database's flush nor
+    reset_directory empties it.
     """
 
     code = models.CharField(max_length=5, primary_key=True)
@@ -915,11 +915,19 @@ class SearchWord(models.Model):
 
 class ShippedRow(models.Model):
     """A row of the shipped directory (fixtures/) that load_directory has written, or
-    found already here. It is never written again: a curator's edit or deletion stays."""
+    found already here (resources.shipped). A curator's edit or deletion always stays."""
 
     model = models.CharField(max_length=100, help_text="app_label.model_name")
     object_pk = models.CharField(max_length=64)
     loaded = models.DateTimeField(default=timezone.now, editable=False)
+    shipped = models.CharField(
+        max_length=64, blank=True, help_text="Digest of the shipped version last written."
+    )
+    written = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Digest of the row as written; empty where it was not this loader's to write.",
+    )
 
     class Meta:
         constraints = [

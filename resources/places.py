@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Avg, Q
 
-from .models import Address, ServiceArea, ZipCode
+from .models import Address, PublicationState, ServiceArea, ZipCode
 
 METERS_PER_MILE = 1609.344
 DEFAULT_RADIUS_MILES = 25
@@ -77,6 +77,18 @@ class City:
     name: str
     state: str
     places: tuple
+    typed: str = ""
+
+    @property
+    def names(self):
+        """How addresses and areas may spell it: "St. Louis", "St Louis", "Saint Louis"."""
+        spelled = {self.name, *spellings(self.typed or self.name)}
+        for name in list(spelled):
+            first, _, rest = name.partition(" ")
+            for short, long_form in SHORT_FORMS.items():
+                if rest and first.lower() == long_form:
+                    spelled |= {f"{short.title()} {rest}", f"{short.title()}. {rest}"}
+        return spelled
 
 
 @dataclass(frozen=True)
@@ -93,7 +105,7 @@ def find_city(text):
     if given:
         place = city_place(given["city"], given["state"].upper())
         if place is not None:
-            return City(place.city, place.state, (place,))
+            return City(place.city, place.state, (place,), typed=given["city"])
     named = Q()
     for spelling in spellings(text):
         named |= Q(city__iexact=spelling)
@@ -101,7 +113,7 @@ def find_city(text):
     states = list(dict.fromkeys(states))
     places = tuple(place for state in states if (place := city_place(text, state)))
     if places:
-        return City(places[0].city, "", places)
+        return City(places[0].city, "", places, typed=text)
     if known_city_here(text):
         return City(text, "", ())
     return None
@@ -109,7 +121,8 @@ def find_city(text):
 
 def find_postal_code(code):
     place = zip_place(code)
-    if place is None and not Address.objects.public().filter(postal_code__startswith=code).exists():
+    addresses = _published(Address.objects.public(), "location__service_at_locations__service")
+    if place is None and not addresses.filter(postal_code__startswith=code).exists():
         return None
     return PostalCode(code, place)
 
@@ -121,11 +134,16 @@ def spellings(city):
     return [city, f"{long_form} {rest}"] if long_form and rest else [city]
 
 
+def _published(rows, path):
+    return rows.filter(**{f"{path}__publication_state": PublicationState.PUBLISHED})
+
+
 def known_city_here(city):
-    """Whether a public address or a service area of the directory names this city."""
+    """Whether a published service's public address or service area names this city."""
+    addresses = _published(Address.objects.public(), "location__service_at_locations__service")
     return (
-        Address.objects.public().filter(city__iexact=city).exists()
-        or ServiceArea.objects.filter(city__iexact=city).exists()
+        addresses.filter(city__iexact=city).exists()
+        or _published(ServiceArea.objects, "service").filter(city__iexact=city).exists()
     )
 
 

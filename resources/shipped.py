@@ -1,9 +1,14 @@
 """The directory this project ships (fixtures/), loaded only where a database lacks it.
 
-Curators own every row once it is here: loading again adds what is new in the shipped
-files and leaves every row it wrote before as it now is, edited or deleted.
+Curators own every row once it is here. Loading again adds what is new in the shipped
+files; a row this loader wrote is brought up to a newer shipped version only while no
+one has changed it since (its fields, compared by digest, are still what was written),
+and a shipped service a newer release no longer ships is archived on the same terms.
+A row anyone has touched, or deleted, stays as it is.
 """
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,20 +17,30 @@ from django.conf import settings
 from django.core import serializers
 from django.db import IntegrityError, connection, transaction
 
-from .models import ShippedRow
+from .models import PublicationState, Service, ShippedRow
+from .search.synonyms import forget_synonyms
 
 # In the order they load: the taxonomy before the services tagged with it.
 FIXTURES = ["taxonomy", "directory", "synonyms"]
+# What the database derives from the rest: no part of what a curator may change.
+DERIVED = {"search_vector", "filter_vector", "place_bits"}
 
 
 @dataclass
 class Report:
     added: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    archived: list = field(default_factory=list)
     kept: Counter = field(default_factory=Counter)
     skipped: list = field(default_factory=list)
 
     def __str__(self):
         lines = [f"Added {_count(self.added)}." if self.added else "Nothing new to add."]
+        if self.updated:
+            lines.append(f"Brought up to date, as no one had changed them: {_count(self.updated)}.")
+        lines += [
+            f"Archived {name}, which the directory no longer ships." for name in self.archived
+        ]
         if self.kept:
             lines.append(f"Left as they are here: {_count(self.kept)}.")
         lines += [f"Skipped {row}." for row in self.skipped]
@@ -50,37 +65,119 @@ def shipped_rows(names=FIXTURES):
             yield from serializers.deserialize("json", stream)
 
 
+def _digest(instance, m2m):
+    """A row's fields and tags, as one string to compare."""
+    fields = {
+        f.attname: f.value_to_string(instance)
+        for f in instance._meta.concrete_fields
+        if f.name not in DERIVED
+    }
+    for relation in instance._meta.many_to_many:
+        fields[relation.name] = sorted(str(pk) for pk in m2m.get(relation.name, []))
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+def shipped_digest(row):
+    return _digest(row.object, row.m2m_data or {})
+
+
+def stored_digest(model, pk):
+    """The digest of the row as the database holds it now, or None if it is gone."""
+    instance = model._base_manager.filter(pk=pk).first()
+    if instance is None:
+        return None
+    tags = {
+        f.name: getattr(instance, f.name).values_list("pk", flat=True)
+        for f in model._meta.many_to_many
+    }
+    return _digest(instance, tags)
+
+
 @transaction.atomic
 def load_shipped(names=FIXTURES):
-    """Write each shipped row that was never written here, and report what was done."""
+    """Write each shipped row that was never written here, bring up to date those no
+    one has changed since, and report what was done."""
     report = Report()
-    done = set(ShippedRow.objects.values_list("model", "object_pk"))
+    records = {(r.model, r.object_pk): r for r in ShippedRow.objects.all()}
     written = set()  # (model, pk) of the rows this load writes, before they are saved
+    shipped = set()
     for row in shipped_rows(names):
         instance = row.object
+        model = type(instance)
         key = (instance._meta.label_lower, str(instance.pk))
-        if key in done:
-            continue  # written once already: since then it is the curators'
+        shipped.add(key)
+        record = records.get(key)
+        if record is not None:
+            _update_if_untouched(row, record, report)
+            continue
         # Recorded even when it cannot be written (see below): a row skipped because a
         # curator deleted what it belongs to stays skipped.
-        ShippedRow.objects.create(model=key[0], object_pk=key[1])
-        if type(instance)._base_manager.filter(pk=instance.pk).exists():
+        record = ShippedRow(model=key[0], object_pk=key[1], shipped=shipped_digest(row))
+        if model._base_manager.filter(pk=instance.pk).exists():
+            # Here before this loader kept records: whose it is cannot be known.
+            record.shipped = ""
+            record.save()
             report.kept[instance._meta.verbose_name_plural] += 1
             continue
         missing = _missing_relations(row, written)
-        if missing:
-            report.skipped.append(f"{instance._meta.verbose_name} “{instance}”: {missing}")
+        if missing or not _write(row, report):
+            if missing:
+                report.skipped.append(f"{instance._meta.verbose_name} “{instance}”: {missing}")
+            record.save()
             continue
-        try:
-            with transaction.atomic():
-                row.save()
-        except IntegrityError as error:  # e.g. a curator's row already has its slug
-            reason = str(error).splitlines()[0]
-            report.skipped.append(f"{instance._meta.verbose_name} “{instance}”: {reason}")
-            continue
+        record.written = stored_digest(model, instance.pk)
+        record.save()
         written.add(key)
         report.added[instance._meta.verbose_name_plural] += 1
+    _archive_unshipped_services(records, shipped, names, report)
     return report
+
+
+def _write(row, report):
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError as error:  # e.g. a curator's row already has its slug
+        instance = row.object
+        reason = str(error).splitlines()[0]
+        report.skipped.append(f"{instance._meta.verbose_name} “{instance}”: {reason}")
+        return False
+    return True
+
+
+def _update_if_untouched(row, record, report):
+    instance = row.object
+    model = type(instance)
+    digest = shipped_digest(row)
+    if not record.written or digest == record.shipped:
+        return  # not ours to change, or unchanged upstream
+    if stored_digest(model, instance.pk) != record.written:
+        return  # a curator changed or deleted it: it is theirs
+    if _missing_relations(row, set()) or not _write(row, report):
+        return
+    record.shipped, record.written = digest, stored_digest(model, instance.pk)
+    record.save()
+    report.updated[instance._meta.verbose_name_plural] += 1
+
+
+def _archive_unshipped_services(records, shipped, names, report):
+    """Archive the published services this loader wrote that the shipped directory no
+    longer holds, while no one has changed them (never delete: partners know their ids)."""
+    if "directory" not in names:
+        return
+    label = Service._meta.label_lower
+    for key, record in records.items():
+        if key[0] != label or key in shipped or not record.written:
+            continue
+        if stored_digest(Service, key[1]) != record.written:
+            continue
+        service = Service.objects.get(pk=key[1])
+        if service.publication_state != PublicationState.PUBLISHED:
+            continue
+        Service.objects.filter(pk=service.pk).update(publication_state=PublicationState.ARCHIVED)
+        record.written = stored_digest(Service, service.pk)
+        record.save()
+        report.archived.append(f"“{service.name}”")
 
 
 def _missing_relations(row, written):
@@ -108,13 +205,12 @@ def _missing_relations(row, written):
 
 
 def directory_tables():
-    """The tables reset_directory empties: every model of the app."""
+    """The tables reset_directory empties: every model of the app but reference data
+    its migrations fill (the ZIP codes), which no one enters."""
     from django.apps import apps
 
-    tables = []
-    for model in apps.get_app_config("resources").get_models(include_auto_created=True):
-        tables.append(model._meta.db_table)
-    return tables
+    models = apps.get_app_config("resources").get_models(include_auto_created=True)
+    return [model._meta.db_table for model in models if model._meta.managed]
 
 
 @transaction.atomic
@@ -126,4 +222,5 @@ def reset():
         # TRUNCATE waits for no deferred check, so none may be pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {quoted}")
+    forget_synonyms()
     return load_shipped()

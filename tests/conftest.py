@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import connections
+from django.db import connections, transaction
 
 from directory.database import unreachable
 from resources.shipped import load_shipped
@@ -54,3 +54,13 @@ def _empty_memory_caches():
 def directory_data(db):
     """The real initial directory, as `make run` loads it."""
     load_shipped()
+
+
+@pytest.fixture(scope="module")
+def directory_for_module(django_db_setup, django_db_blocker):
+    """The real initial directory, loaded once for a module of many questions: each test
+    runs in a savepoint of this transaction, which is rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_shipped()
+        yield
+        transaction.set_rollback(True)

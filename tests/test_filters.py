@@ -176,6 +176,25 @@ def test_writes_made_without_django_are_indexed_too():
     assert matches(language="es") == ["Clinic"]
 
 
+def test_saving_a_copy_made_before_its_index_does_not_unindex_the_service():
+    legal = make_need(slug="legal-aid")
+    clinic = make_service(name="Clinic", needs=[legal])  # its copy holds no vectors
+    clinic.url = "https://clinic.example/"
+    clinic.save()  # writes that copy's empty vectors back
+
+    assert matches(need="legal-aid") == ["Clinic"]
+    assert matches(q="clinic") == ["Clinic"]
+
+
+def test_loading_a_fixture_over_indexed_services_leaves_them_indexed():
+    legal = make_need(slug="legal-aid")
+    clinic = make_service(name="Clinic", needs=[legal])
+    for row in serializers.deserialize("json", serializers.serialize("json", [clinic])):
+        row.save()  # as loaddata does: raw, with the fixture's (empty) vectors
+
+    assert matches(need="legal-aid") == ["Clinic"]
+
+
 def test_renaming_a_need_reindexes_the_services_of_the_needs_below_it():
     legal = make_need(name="Legal aid", slug="legal-aid")
     visas = make_need(name="Visas", slug="visas", parent=legal)

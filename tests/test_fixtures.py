@@ -24,6 +24,12 @@ from tests.conftest import shared_path
 
 FIXTURES = ["taxonomy", "directory"]
 
+
+@pytest.fixture
+def directory_data(directory_for_module):
+    """The shipped directory, loaded once for the module's many checks."""
+
+
 SEED_DOCUMENTS = {
     "000_ed6677506f415cb1.txt",
     "001_b34fbff69e675bed.txt",

@@ -725,17 +725,27 @@ def test_an_empty_search_names_the_filters_that_emptied_it(client):
     assert 'href="tel:18883737888"' in html and 'href="tel:211"' in html
 
 
-def test_a_misspelt_word_gets_a_did_you_mean(client):
+def test_a_misspelt_word_gets_a_did_you_mean_that_keeps_the_filters(client):
+    make_service(name="Legal clinic", needs=[make_need(slug="legal-aid")])
+    html = client.get(SEARCH_URL, {"q": "leagal", "need": "legal-aid"}).content.decode()
+    assert 'Did you mean <a href="?q=legal&amp;need=legal-aid">legal</a>?' in html
+
+
+def test_a_misspelt_word_never_suggests_what_only_an_unpublished_service_holds(client):
     make_service(name="Legal clinic")
-    html = client.get(SEARCH_URL, {"q": "leagal"}).content.decode()
-    assert 'Did you mean <a href="/?q=legal">legal</a>?' in html
+    make_service(name="Xylophonia safe house", publication_state=PublicationState.DRAFT)
+    html = client.get(SEARCH_URL, {"q": "xylophonie"}).content.decode()
+    assert "Did you mean" not in html
+    assert "ylophonia" not in html
 
 
-@pytest.mark.parametrize("query", ["правовая помощь", "!!! ??? ...", "***", "法律援助"])
+@pytest.mark.parametrize("query", ["правовая помощь", "!!! ??? ...", "***", "法律援助", "the"])
 def test_a_query_in_another_script_or_of_punctuation_gets_the_ways_forward(client, query):
-    make_service(name="Legal clinic")
+    for n in range(4):
+        make_service(name=f"Legal clinic {n}")
     response = client.get(SEARCH_URL, {"q": query})
     assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
     html = response.content.decode()
     assert "Other ways to find help" in html
 

@@ -160,5 +160,14 @@ def test_hsds_finds_services_within_proximity_meters_of_a_postcode(client, chica
     assert names[0] == "Loop clinic"
     assert "Evanston clinic" not in names  # 12 miles is more than 5 km
     assert names[-1] == "National hotline"
-    bad = client.get("/api/hsds/services", {"postcode": "60601", "proximity": "far"})
-    assert bad.status_code == 400 and "proximity" in bad.json()
+    for params, name, message in [
+        ({"postcode": "60601", "proximity": "far"}, "proximity", "meters"),
+        ({"postcode": "60601", "proximity": "-5"}, "proximity", "meters"),
+        ({"postcode": "60601", "proximity": "1000000"}, "proximity", "804672 meters"),
+        ({"proximity": "5000"}, "postcode", "five-digit ZIP code"),
+        ({"postcode": "Chicago, IL", "proximity": "5000"}, "postcode", "five-digit ZIP code"),
+        ({"postcode": "99999", "proximity": "5000"}, "postcode", "No US ZIP code"),
+    ]:
+        bad = client.get("/api/hsds/services", params)
+        assert bad.status_code == 400, params
+        assert message in " ".join(bad.json()[name]), (params, bad.json())

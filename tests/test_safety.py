@@ -231,6 +231,7 @@ def twins(db):
     secrets += ["555-0177", str(shelter_address.pk), str(draft_org.pk), str(draft_office.pk)]
     secrets += [draft_org.name, draft_office.name]
     for service in hidden:
+        secrets.append(service.name.split()[0].lower())  # the word a suggestion would be
         secrets += [service.name, service.slug, str(service.pk), service.description]
         secrets += [service.keywords, service.url, service.email]
         ids.append(service.pk)
@@ -258,6 +259,7 @@ def reaching_params(twins):
     return [
         {},
         {"q": "Quixotic"},
+        {"q": "quixotix"},  # a misspelling, whose "did you mean" must not be the draft
         {"q": "Quandary Quagmire"},
         {"q": "clinic"},
         {"search": "Quixotic"},

@@ -2,23 +2,16 @@
 must come in the top three."""
 
 import pytest
-from django.db import transaction
 
 from resources.filters import ServiceFilter
 from resources.models import Service
-from resources.shipped import load_shipped
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def directory_data(django_db_setup, django_db_blocker):
-    """The shipped directory, loaded once for the module's many queries (each test runs
-    in a savepoint of this transaction, which is rolled back at the end)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        load_shipped()
-        yield
-        transaction.set_rollback(True)
+@pytest.fixture
+def directory_data(directory_for_module):
+    """The shipped directory, loaded once for the module's many queries."""
 
 
 HOTLINE = "national-human-trafficking-hotline"

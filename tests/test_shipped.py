@@ -13,6 +13,7 @@ from resources.models import (
     PublicationState,
     Service,
     ShippedRow,
+    ZipCode,
 )
 from resources.shipped import load_shipped
 
@@ -66,9 +67,14 @@ def test_loading_again_does_not_bring_back_what_a_curator_deleted():
     assert not Service.objects.filter(slug="caase-legal-services").exists()
 
 
-def ship(tmp_path, settings, rows):
-    """A newer release's directory.json, holding `rows`."""
-    (tmp_path / "directory.json").write_text(json.dumps(rows))
+def ship(tmp_path, settings, added=(), changed=None, dropped=()):
+    """A newer release's directory.json: today's, with rows `added`, the fields of some
+    changed ({slug: {field: value}}) and the services of the slugs `dropped` left out."""
+    rows = json.loads((settings.BASE_DIR / "fixtures" / "directory.json").read_text())
+    rows = [row for row in rows if row["fields"].get("slug") not in dropped]
+    for row in rows:
+        row["fields"].update((changed or {}).get(row["fields"].get("slug"), {}))
+    (tmp_path / "directory.json").write_text(json.dumps([*rows, *added]))
     settings.FIXTURE_DIRS = [tmp_path, *settings.FIXTURE_DIRS]
 
 
@@ -78,7 +84,7 @@ def test_loading_adds_what_a_newer_directory_ships(tmp_path, settings):
     ship(
         tmp_path,
         settings,
-        [
+        added=[
             {
                 "model": "resources.service",
                 "pk": "6f1c0d39-5f0b-4b8a-9d59-3d1f3a1c2b7e",
@@ -113,12 +119,52 @@ def test_a_new_row_whose_service_a_curator_deleted_is_skipped_and_said_so(tmp_pa
     caase_pk = str(caase.pk)
     caase.delete()
     phone = {"service": caase_pk, "number": "(312) 555-0100"}
-    ship(tmp_path, settings, [{"model": "resources.phone", "pk": caase_pk, "fields": phone}])
+    ship(tmp_path, settings, added=[{"model": "resources.phone", "pk": caase_pk, "fields": phone}])
 
     report = load_shipped(["directory"])
 
     assert not Phone.objects.filter(number="(312) 555-0100").exists()
     assert report.skipped == ["phone “(312) 555-0100”: its service was deleted here"]
+
+
+def test_a_newer_release_corrects_the_rows_no_one_has_changed_and_only_those(tmp_path, settings):
+    load_directory()
+    edited = Service.objects.get(slug="dial-211")
+    edited.description = "Our coalition's own words about 211."
+    edited.save()
+    ship(
+        tmp_path,
+        settings,
+        changed={
+            "careeronestop": {"fees_description": "Free, and a corrected word."},
+            "dial-211": {"fees_description": "Free, and a corrected word."},
+        },
+    )
+
+    report = load_shipped(["directory"])
+
+    assert report.updated == {"services": 1}
+    assert Service.objects.get(slug="careeronestop").fees_description == (
+        "Free, and a corrected word."
+    )
+    curators = Service.objects.get(slug="dial-211")
+    assert curators.description == "Our coalition's own words about 211."
+    assert curators.fees_description != "Free, and a corrected word."
+    assert load_shipped(["directory"]).updated == {}  # and only once
+
+
+def test_a_service_a_newer_release_drops_is_archived_unless_someone_changed_it(tmp_path, settings):
+    load_directory()
+    Service.objects.filter(slug="crisis-text-line-volunteer").update(url="https://x.example/")
+    ship(tmp_path, settings, dropped={"cdc-gettested", "crisis-text-line-volunteer"})
+
+    report = load_shipped(["directory"])
+
+    dropped = Service.objects.get(slug="cdc-gettested")
+    assert dropped.publication_state == PublicationState.ARCHIVED  # kept, not deleted
+    touched = Service.objects.get(slug="crisis-text-line-volunteer")
+    assert touched.publication_state == PublicationState.PUBLISHED
+    assert report.archived == [f"“{dropped.name}”"]
 
 
 def test_a_database_filled_before_loads_was_recorded_is_left_as_it_is():
@@ -145,6 +191,16 @@ def test_resetting_says_what_it_destroys_and_asks_first(monkeypatch):
 
     assert f"{services} services" in out.getvalue()
     assert Service.objects.get(slug="caase-legal-services").name == "Edited"
+
+
+def test_resetting_keeps_the_zip_codes_it_did_not_ship():
+    load_directory()
+    zip_codes = ZipCode.objects.count()
+    assert zip_codes > 40_000
+
+    call_command("reset_directory", "--no-input", stdout=io.StringIO())
+
+    assert ZipCode.objects.count() == zip_codes
 
 
 def test_resetting_puts_the_shipped_directory_back():

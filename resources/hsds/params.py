@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from resources.filters import ServiceFilter
 from resources.models import Need, Organization, Population
-from resources.places import METERS_PER_MILE
+from resources.places import FIVE_DIGITS, MAX_RADIUS_MILES, METERS_PER_MILE
 
 from .taxonomies import find_taxonomy, taxonomy_of
 
@@ -51,13 +51,17 @@ def service_filter_data(params):
     # proximity: meters from the postcode's centroid (HSDS), a search near it.
     proximity = params.get("proximity", "")
     if proximity:
-        if "postcode" not in params:
-            errors["proximity"] = ["Give the postcode to measure from."]
+        most = round(MAX_RADIUS_MILES * METERS_PER_MILE)
+        try:
+            meters = float(proximity)
+        except ValueError:
+            meters = None
+        if meters is None or not 0 < meters <= most:  # NaN too
+            errors["proximity"] = [f"Give a distance of more than 0 and at most {most} meters."]
+        elif not FIVE_DIGITS.match(params.get("postcode", "")):
+            errors["postcode"] = ["Give the five-digit ZIP code to measure proximity from."]
         else:
-            try:
-                data["radius"] = str(float(proximity) / METERS_PER_MILE)
-            except ValueError:
-                errors["proximity"] = ["Give a distance in meters, e.g. 40000."]
+            data["radius"] = str(meters / METERS_PER_MILE)
             data["near"] = data.pop("postal_code")[0]
 
     term_id = read_uuid(params, "taxonomy_term_id", errors)

@@ -178,13 +178,15 @@ LANGUAGE_NAMES = """
 """
 
 REFRESH = """
+    {clear_words}
     WITH needs AS ({need_names}), populations AS ({population_names}),
     languages AS ({language_names}),
     documents AS (
         SELECT s.id,
                concat_ws(' ', s.name, s.alternate_name) AS names,
                concat_ws(' ', o.name, s.keywords, n.names, p.names, l.names) AS terms,
-               concat_ws(' ', s.description, s.eligibility_description) AS prose
+               concat_ws(' ', s.description, s.eligibility_description) AS prose,
+               s.publication_state = '{published}' AS published
         FROM resources_service s
         LEFT JOIN resources_organization o ON o.id = s.organization_id
         LEFT JOIN needs n ON n.service_id = s.id
@@ -208,13 +210,14 @@ REFRESH = """
         FROM documents d LEFT JOIN tokens t ON t.service_id = d.id
         WHERE d.id = s.id
     )
-    -- The words typo correction chooses from: names, keywords and taxonomy terms
-    -- (descriptions would add noise, not help).
+    -- The words typo correction chooses from: published services' names, keywords and
+    -- taxonomy terms (descriptions would add noise, not help; a draft's words must never
+    -- be offered as "did you mean").
     INSERT INTO resources_searchword (word)
     SELECT DISTINCT word
     FROM documents d,
          regexp_split_to_table(lower(unaccent(d.names || ' ' || d.terms)), '[^a-z0-9]+') AS word
-    WHERE length(word) > 2
+    WHERE d.published AND length(word) > 2
     ON CONFLICT (word) DO NOTHING;
 
     DELETE FROM resources_publishedname {only_service};
@@ -228,6 +231,8 @@ INDEX_FUNCTION = """
 CREATE OR REPLACE FUNCTION resources_index_services(ids uuid[]) RETURNS void
 LANGUAGE plpgsql AS $function$
 BEGIN
+    -- Its own writes to the services' rows are not a reason to index them again.
+    PERFORM set_config('resources.indexing', 'on', true);
     -- Two copies of the statements, so that each is planned for what it does: some
     -- services by their ids, or every one.
     IF ids IS NULL THEN
@@ -235,6 +240,7 @@ BEGIN
     ELSIF cardinality(ids) > 0 THEN
         {refresh_some}
     END IF;
+    PERFORM set_config('resources.indexing', 'off', true);
 END
 $function$
 """
@@ -242,7 +248,7 @@ $function$
 
 def refresh_statements(connection, *, some):
     only = "WHERE {} = ANY(ids)" if some else ""
-    public = Address.objects.public().values("location_id", "state_province").query
+    public = Address.objects.public().order_by().values("location_id", "state_province").query
     public_addresses = connection.ops.compose_sql(*public.sql_with_params())
     places = "ARRAY[{}]::text[]".format(", ".join(f"'{token}'" for token in PLACE_TOKENS))
     tokens = TOKENS.format(
@@ -255,6 +261,9 @@ def refresh_statements(connection, *, some):
         for term in ("need", "population")
     }
     return REFRESH.format(
+        # A full rebuild starts the vocabulary afresh: words of services since unpublished
+        # or deleted go.
+        clear_words="" if some else "DELETE FROM resources_searchword;",
         **term_names,
         language_names=LANGUAGE_NAMES.format(only_x=only.format("x.service_id")),
         tokens=tokens,
@@ -284,7 +293,10 @@ WATCHED = {
     "resources_service": (
         "SELECT id FROM touched",
         ["name", "alternate_name", "organization_id", "keywords", "description"]
-        + ["eligibility_description", "publication_state"],
+        + ["eligibility_description", "publication_state"]
+        # A save() from a copy loaded before the last index (or made with none) writes
+        # its stale copy of these back: index it again.
+        + ["search_vector", "filter_vector", "place_bits"],
     ),
     "resources_organization": (
         "SELECT s.id FROM resources_service s JOIN touched r ON s.organization_id = r.id",
@@ -315,6 +327,9 @@ TRIGGER_FUNCTION = """
 CREATE OR REPLACE FUNCTION {table}_reindex() RETURNS trigger
 LANGUAGE plpgsql AS $function$
 BEGIN
+    IF current_setting('resources.indexing', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM resources_index_services(ARRAY(
             WITH RECURSIVE touched AS (SELECT * FROM new_rows) {services}));
@@ -393,9 +408,11 @@ def definitions(connection):
         ),
         SERVICES_NEAR.format(
             public_locations=sql_of(
-                Location.objects.public().values("id", "latitude", "longitude")
+                Location.objects.public().order_by().values("id", "latitude", "longitude")
             ),
-            public_addresses=sql_of(Address.objects.public().values("location_id", "postal_code")),
+            public_addresses=sql_of(
+                Address.objects.public().order_by().values("location_id", "postal_code")
+            ),
         ),
     ]
     for table, (services, columns) in WATCHED.items():
