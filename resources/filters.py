@@ -78,9 +78,21 @@ ORDERING_CHOICES = [
 ]
 
 
-def _services_in(*id_sets):
+def _union(*id_sets):
     first, *rest = [ids.order_by() for ids in id_sets]
-    return Q(pk__in=first.union(*rest, all=True) if rest else first)
+    return first.union(*rest, all=True) if rest else first
+
+
+def _services_in(*id_sets):
+    return Q(pk__in=_union(*id_sets))
+
+
+def _either(*id_sets):
+    """Services in any of the sets, as (a condition found by the primary key's index,
+    which combines with the filter tokens' where `pk IN` would read every service; a
+    test of each row found, which PostgreSQL hashes)."""
+    ids = _union(*id_sets)
+    return PkInArray(ids), Q(pk__in=ids)
 
 
 def _with_public_address(*conditions, **lookups):
@@ -169,14 +181,11 @@ def _open_now(day, time):
     open_at = {"weekday": day, "opens_at__lte": time, "closes_at__gt": time}
     before_next_hour = {"closes_at__lt": datetime.time(time.hour + 1)} if time.hour < 23 else {}
     all_hour = HasAnyToken([OPEN_24_7, open_hour_token(day, time.hour)])
-    first, *rest = [
-        ids.order_by()
-        for ids in (
-            *_with_schedule(opens_at__gt=datetime.time(time.hour), **open_at),
-            *_with_schedule(**before_next_hour, **open_at),
-        )
-    ]
-    return all_hour | PkInArray(first.union(*rest, all=True))
+    within_hour = _union(
+        *_with_schedule(opens_at__gt=datetime.time(time.hour), **open_at),
+        *_with_schedule(**before_next_hour, **open_at),
+    )
+    return all_hour | PkInArray(within_hour)
 
 
 def _chosen(value):
@@ -356,6 +365,20 @@ class ServiceFilter(django_filters.FilterSet):
         validators=[RegexValidator(r"^[A-Za-z]{2}$", "Use a two-letter state code, e.g. IL.")],
         help_text="Two-letter code. Includes services that serve the whole country.",
     )
+    nationwide = StrictBooleanFilter(method="filter_nationwide", label="Nationwide services only")
+    open_now = StrictBooleanFilter(method="filter_open_now", label="Open now")
+    is_24_7 = StrictBooleanFilter(method="filter_is_24_7", label="Open 24/7")
+    organization = django_filters.ModelChoiceFilter(
+        queryset=Organization.objects.all(), to_field_name="slug", label="Organization"
+    )
+    modified_after = django_filters.DateTimeFilter(
+        field_name="modified",
+        lookup_expr="gt",
+        label="Modified after",
+        help_text="ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z.",
+    )
+    # The places come last: each reads the queryset every other filter has narrowed
+    # (see _placed).
     near = PlaceFilter(
         method="filter_near",
         label="Near",
@@ -374,18 +397,6 @@ class ServiceFilter(django_filters.FilterSet):
         help_text="A city, or a city with its state: Springfield, IL.",
     )
     postal_code = ZipCodeFilter(method="filter_postal_code", label="ZIP code")
-    nationwide = StrictBooleanFilter(method="filter_nationwide", label="Nationwide services only")
-    open_now = StrictBooleanFilter(method="filter_open_now", label="Open now")
-    is_24_7 = StrictBooleanFilter(method="filter_is_24_7", label="Open 24/7")
-    organization = django_filters.ModelChoiceFilter(
-        queryset=Organization.objects.all(), to_field_name="slug", label="Organization"
-    )
-    modified_after = django_filters.DateTimeFilter(
-        field_name="modified",
-        lookup_expr="gt",
-        label="Modified after",
-        help_text="ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z.",
-    )
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
         method="filter_ordering",
@@ -399,6 +410,7 @@ class ServiceFilter(django_filters.FilterSet):
         form = ServiceFilterForm
 
     distances = None  # {service id: miles} of a search near a place
+    place_kinds = None  # (found, test) of the services there and of those covered
 
     def filter_q(self, queryset, name, value):
         self.parsed_query = parse_query(value, synonym_table())
@@ -420,9 +432,10 @@ class ServiceFilter(django_filters.FilterSet):
     def filter_near(self, queryset, name, place):
         miles = self.form.cleaned_data.get("radius") or DEFAULT_RADIUS_MILES
         self.distances = services_near(place, miles)
-        here = PkAmong(self.distances) if self.distances else None
-        queryset = self._placed(queryset, here, _covering(place))
-        return queryset.annotate(distance=MilesAway(self.distances))
+        queryset = queryset.annotate(distance=MilesAway(self.distances))
+        # Found by the primary key's index; ranked by the distance each row has.
+        here = (PkAmong(self.distances), Q(distance__isnull=False)) if self.distances else None
+        return self._placed(queryset, here, _covering(place))
 
     def filter_radius(self, queryset, name, value):
         return queryset  # read by filter_near
@@ -432,26 +445,28 @@ class ServiceFilter(django_filters.FilterSet):
         spelled = Q()
         for spelling in city.names:
             spelled |= Q(city__iexact=spelling)
-        there = _services_in(_with_public_address(spelled, **state))
+        there = _with_public_address(spelled, **state)
         covering = [ids for place in city.places for ids in _covering(place, spelled)]
         if not city.places:  # a place only the directory knows: its city areas
             covering = [_with_area(spelled, extent=ServiceArea.Extent.CITY)]
-        return self._placed(queryset, there, covering)
+        return self._placed(queryset, _either(there), covering)
 
     def filter_postal_code(self, queryset, name, postal):
-        there = _services_in(_with_public_address(postal_code__startswith=postal.code))
+        there = _with_public_address(postal_code__startswith=postal.code)
         covering = _covering(postal.place) if postal.place else []
-        return self._placed(queryset, there, covering)
+        return self._placed(queryset, _either(there), covering)
 
     def _placed(self, queryset, there, covering):
-        """Services there, or covered by an area, or nationwide, ranked in that order."""
-        nationwide = HasAnyToken([NATIONWIDE])
-        covered = _services_in(*covering) if covering else None
-        kinds = [kind for kind in (there, covered) if kind is not None]
-        wanted = nationwide
-        for kind in kinds:
-            wanted |= kind
-        ranks = [When(kind, then=Value(n)) for n, kind in enumerate(kinds)]
+        """Services there, or covered by an area, or nationwide, ranked in that order.
+        `there` is a pair: a condition PostgreSQL answers from an index (to combine with
+        the others), and the same test for each row it finds (to rank it)."""
+        kinds = [kind for kind in (there, _either(*covering) if covering else None) if kind]
+        self.place_kinds = kinds
+        self.unplaced = queryset  # the other filters' results, for place_split
+        wanted = HasAnyToken([NATIONWIDE])
+        for found, _ in kinds:
+            wanted |= found
+        ranks = [When(test, then=Value(n)) for n, (_, test) in enumerate(kinds)]
         return queryset.filter(wanted).annotate(
             place_rank=Case(*ranks, default=Value(len(kinds)), output_field=IntegerField())
         )
@@ -510,13 +525,12 @@ class ServiceFilter(django_filters.FilterSet):
 
     @property
     def ranked(self):
-        """Whether the results are ranked, in relevance order, for ResultWindowPaginator.
-        (Services that only lack excluded words have no rank to be ordered by.)"""
-        return (
-            self.ordering_key in {"relevance", "distance"}
-            and self.searching
-            and self.parsed_query.has_words
-        )
+        """Whether the order is computed (by relevance, or by place), for
+        ResultWindowPaginator, which then finds the window's ids once. (Services that
+        only lack excluded words have no rank to be ordered by.)"""
+        if self.ordering_key == "distance":
+            return self.place_kinds is not None
+        return self.ordering_key == "relevance" and self.parsed_query.has_words
 
     @property
     def chosen(self):
@@ -526,14 +540,17 @@ class ServiceFilter(django_filters.FilterSet):
 
     @property
     def split(self):
-        """For ResultWindowPaginator: this search's results as two querysets in order, its
-        name matches (which lead the order) and the rest, when looking for the name matches
-        on their own pays; else None.
+        """For ResultWindowPaginator: this search's results as querysets one after the
+        other in order, when finding them part by part pays; else None. A place's results
+        come in parts (place_split). A search's name matches lead its order, and looking
+        for them on their own pays for words alone.
 
         It pays for words alone, which can match a quarter of the directory. With other
         filters too, fewer services match, and the filters would run twice whenever the
         name matches did not fill the window.
         """
+        if self.ordering_key == "distance" and self.ranked:
+            return self.place_split()
         if not self.ranked or self.chosen != {"q"}:
             return None
         order = ORDERINGS["relevance"]
@@ -541,6 +558,24 @@ class ServiceFilter(django_filters.FilterSet):
             search_names(self.queryset, self.parsed_query).order_by(*order),
             self.qs.exclude(NAME_MATCHES),
         )
+
+    def place_split(self):
+        """A place's results in their three parts, each in its own order: the services
+        there (nearest first), those its areas cover, the nationwide ones. Each part is
+        found by index and read only as far as the window needs, where one query would
+        rank every match, thousands near a city, to show twenty."""
+        follow = RELEVANCE if self.searching else ORDERINGS["name"]
+        parts, earlier = [], []
+        for found, test in [*self.place_kinds, (HasAnyToken([NATIONWIDE]), None)]:
+            part = self.unplaced.filter(found)
+            for before in earlier:
+                part = part.exclude(before)
+            order = follow
+            if not earlier and self.distances is not None:
+                order = [F("distance").asc(nulls_last=True), *follow]
+            parts.append(part.order_by(*order))
+            earlier.append(test)
+        return parts
 
     @property
     def query_truncated(self):

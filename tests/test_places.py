@@ -171,3 +171,26 @@ def test_hsds_finds_services_within_proximity_meters_of_a_postcode(client, chica
         bad = client.get("/api/hsds/services", params)
         assert bad.status_code == 400, params
         assert message in " ".join(bad.json()[name]), (params, bad.json())
+
+
+def test_a_places_results_page_through_its_parts_in_order(client, chicago_area, monkeypatch):
+    from resources.search.results import ResultWindowPaginator
+
+    monkeypatch.setattr(ResultWindowPaginator, "window", 4)
+    whole = api(client, near="60601", page_size="100")
+    assert len(whole) == 4  # the window: the first four in order
+    pages = [
+        name
+        for page in ("1", "2")
+        for name, _ in api(client, near="60601", page_size="2", page=page)
+    ]
+    assert pages == [name for name, _ in whole]
+    response = client.get(SERVICES, {"near": "60601", "page_size": "2"})
+    assert response.json()["count_exact"] is False
+
+
+def test_words_near_a_place_rank_by_distance_then_by_match(client, chicago_area):
+    assert api(client, near="60601", q="clinic") == [
+        ("Loop clinic", 0.0),
+        ("Evanston clinic", 12.3),
+    ]

@@ -217,7 +217,7 @@ REFRESH = """
     SELECT DISTINCT word
     FROM documents d,
          regexp_split_to_table(lower(unaccent(d.names || ' ' || d.terms)), '[^a-z0-9]+') AS word
-    WHERE d.published AND length(word) > 2
+    WHERE d.published AND length(word) > 2 AND word !~ '^[0-9]+$'
     ON CONFLICT (word) DO NOTHING;
 
     DELETE FROM resources_publishedname {only_service};

@@ -24,7 +24,7 @@ from django.db import connections
 from django.db.models import BooleanField, Case, F, FloatField, Func, Q, Value, When
 from django.db.models.functions import Coalesce
 
-from resources.models import PublicationState, PublishedName, Service
+from resources.models import PublishedName, Service
 
 from .index import SEARCH_CONFIG
 from .query import ParsedQuery, words
@@ -141,8 +141,8 @@ def tsqueries(parsed, using):
 
 
 def correct_typos(parsed: ParsedQuery, using):
-    """Offer, for each plain word no published service holds, the most similar words
-    that one does."""
+    """Offer, for each plain word the directory has never published, the most similar
+    ones it has (resources.search.index keeps only published services' words)."""
     if parsed.corrected:
         return
     parsed.corrected = True
@@ -156,36 +156,25 @@ def correct_typos(parsed: ParsedQuery, using):
     with connections[using].cursor() as cursor:
         cursor.execute(
             """
-            WITH vocabulary AS (
-                SELECT word FROM resources_searchword
-                UNION SELECT unnest(%(phrases)s::text[])
-            ),
-            -- Read through the search vectors' index for each word, never as a whole.
-            published AS NOT MATERIALIZED (
-                SELECT search_vector FROM resources_service WHERE publication_state = %(state)s
-            )
             SELECT typed.word, known.word
             FROM unnest(%(typed)s::text[]) AS typed(word)
             LEFT JOIN LATERAL (
-                SELECT v.word FROM vocabulary v
-                WHERE v.word %% typed.word AND similarity(v.word, typed.word) >= %(similar)s
-                  -- Only what a published service holds is ever offered.
-                  AND (v.word = ANY(%(phrases)s) OR EXISTS (
-                      SELECT 1 FROM published p
-                      WHERE p.search_vector @@ plainto_tsquery(%(config)s, v.word)))
+                SELECT v.word FROM (
+                    SELECT w.word FROM resources_searchword w WHERE w.word %% typed.word
+                    UNION SELECT phrase FROM unnest(%(phrases)s::text[]) AS phrase
+                    WHERE phrase %% typed.word
+                ) v
+                WHERE similarity(v.word, typed.word) >= %(similar)s
                 ORDER BY similarity(v.word, typed.word) DESC, v.word
                 LIMIT 3
             ) known ON true
-            WHERE typed.word <> ALL(%(phrases)s) AND NOT EXISTS (
-                SELECT 1 FROM published p
-                WHERE p.search_vector @@ plainto_tsquery(%(config)s, typed.word))
+            WHERE typed.word <> ALL(%(phrases)s::text[])
+              AND NOT EXISTS (SELECT 1 FROM resources_searchword s WHERE s.word = typed.word)
             """,
             {
-                "phrases": phrases,
                 "typed": [c.text for c in unknown],
+                "phrases": phrases,
                 "similar": TYPO_SIMILARITY,
-                "state": PublicationState.PUBLISHED,
-                "config": SEARCH_CONFIG,
             },
         )
         suggestions = {}

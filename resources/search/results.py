@@ -64,10 +64,11 @@ class ResultWindowPaginator(Paginator):
     A search in relevance order (`ranked`) ranks every match, so the ids of up to
     `window` + 1 of them are found once, in order, and the count (exact up to the window)
     and every page come from that list: the filters and the ranking run once per request.
-    `split`, when given, is the same results as two querysets, one after the other in the
-    order (a search's name matches, then the rest). The rest are looked for only when the
-    first are too few to fill the window: a word matching a quarter of the directory is
-    then never ranked beyond its name matches.
+    `split`, when given, is the same results as querysets one after the other in the
+    order (a search's name matches, then the rest; a place's services there, then by
+    area, then nationwide). A part is looked for only when those before it are too few to
+    fill the window: a word matching a quarter of the directory is then never ranked
+    beyond its name matches.
 
     A listing in the order of a column (by name, say) is counted first, up to the window
     and in no order: PostgreSQL counts the services its filters' GIN indexes find without
@@ -90,14 +91,17 @@ class ResultWindowPaginator(Paginator):
         limit = self.window + 1
         if self.split is None:
             return list(self.object_list.values_list("pk", flat=True)[:limit])
-        leading, rest = (part.values_list("pk", flat=True) for part in self.split)
-        first = list(leading[:limit])
-        if len(first) == limit:
-            return first
-        # The two queries see the directory a moment apart: a service renamed in
-        # between must not be listed twice.
-        seen = set(first)
-        return first + [pk for pk in rest[: limit - len(first)] if pk not in seen]
+        found, seen = [], set()
+        for part in self.split:
+            if len(found) == limit:
+                break
+            # The parts' queries see the directory a moment apart: a service renamed in
+            # between must not be listed twice.
+            for pk in part.values_list("pk", flat=True)[: limit - len(found)]:
+                if pk not in seen:
+                    seen.add(pk)
+                    found.append(pk)
+        return found
 
     @cached_property
     def matches(self):
