@@ -148,12 +148,14 @@ def known_city_here(city):
 
 
 def services_near(place, miles):
-    """{service id: miles} of the services with a public location within `miles` of the
-    place: by the location's coordinates, or else its address's ZIP code's centroid.
-    Confidential locations never count (resources.search.index, services_near)."""
+    """{service id (as text): miles} of the services with a public location within `miles`
+    of the place: by the location's coordinates, or else its address's ZIP code's
+    centroid. Confidential locations never count (resources.search.index, services_near).
+    Thousands of services can be near a city: their ids stay text, as the filters send
+    them back."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT service_id, meters FROM resources_services_near(%s, %s, %s)",
-            [place.latitude, place.longitude, miles * METERS_PER_MILE],
+            "SELECT service_id::text, meters / %s FROM resources_services_near(%s, %s, %s)",
+            [METERS_PER_MILE, place.latitude, place.longitude, miles * METERS_PER_MILE],
         )
-        return {service_id: meters / METERS_PER_MILE for service_id, meters in cursor.fetchall()}
+        return dict(cursor.fetchall())

@@ -357,29 +357,34 @@ CREATE OR REPLACE TRIGGER {table}_deleted AFTER DELETE ON {table}
 
 # The services with a public location within `meters` of a point, and how far: by the
 # location's own coordinates, or else its public address's ZIP code's centroid. A
-# confidential location is never a place (resources.places.services_near).
+# confidential location is never a place (resources.places.services_near). The boxes
+# come from the GiST indexes; distances from `<@>`, a plain great-circle formula far
+# cheaper than cube's, with the mean Earth radius where earth_box() takes the equatorial
+# one (0.11% larger): the boxes are widened by 0.2% to hold every point within reach.
 SERVICES_NEAR = """
 CREATE OR REPLACE FUNCTION resources_services_near(lat float8, lon float8, meters float8)
 RETURNS TABLE (service_id uuid, meters float8)
 LANGUAGE sql STABLE AS $function$
-    WITH here AS (SELECT ll_to_earth(lat, lon) AS point),
+    WITH box AS (SELECT earth_box(ll_to_earth(lat, lon), meters * 1.002) AS cube),
     points AS (
-        SELECT l.id AS location_id, ll_to_earth(l.latitude::float8, l.longitude::float8) AS point
-        FROM ({public_locations}) l, here
+        SELECT l.id AS location_id, point(l.longitude::float8, l.latitude::float8) AS point
+        FROM ({public_locations}) l, box
         WHERE l.latitude IS NOT NULL
-          AND earth_box(here.point, meters)
-              @> ll_to_earth(l.latitude::float8, l.longitude::float8)
+          AND box.cube @> ll_to_earth(l.latitude::float8, l.longitude::float8)
         UNION ALL
-        SELECT a.location_id, ll_to_earth(z.latitude, z.longitude)
-        FROM resources_zipcode z, here, ({public_addresses}) a
+        SELECT a.location_id, point(z.longitude, z.latitude)
+        FROM ({public_addresses}) a
         JOIN resources_location l ON l.id = a.location_id AND l.latitude IS NULL
-        WHERE earth_box(here.point, meters) @> ll_to_earth(z.latitude, z.longitude)
-          AND left(a.postal_code, 5) = z.code
+        JOIN resources_zipcode z ON z.code = left(a.postal_code, 5), box
+        WHERE box.cube @> ll_to_earth(z.latitude, z.longitude)
+    ),
+    distances AS (
+        SELECT p.location_id, (p.point <@> point(lon, lat)) * 1609.344 AS meters FROM points p
     )
-    SELECT sal.service_id, min(earth_distance(p.point, here.point))
-    FROM points p
-    JOIN resources_serviceatlocation sal ON sal.location_id = p.location_id, here
-    WHERE earth_distance(p.point, here.point) <= meters
+    SELECT sal.service_id, min(d.meters)
+    FROM distances d
+    JOIN resources_serviceatlocation sal ON sal.location_id = d.location_id
+    WHERE d.meters <= resources_services_near.meters
     GROUP BY sal.service_id
 $function$
 """

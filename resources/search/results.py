@@ -33,7 +33,7 @@ class Results:
         page = self.paginator.page(number)
         distances = self.filterset.distances or {}
         for service in page:
-            service.distance = distances.get(service.pk)
+            service.distance = distances.get(str(service.pk))
         return page
 
     def facets(self):
