@@ -83,10 +83,6 @@ def _union(*id_sets):
     return first.union(*rest, all=True) if rest else first
 
 
-def _services_in(*id_sets):
-    return Q(pk__in=_union(*id_sets))
-
-
 def _either(*id_sets):
     """Services in any of the sets, as (a condition found by the primary key's index,
     which combines with the filter tokens' where `pk IN` would read every service; a

@@ -121,8 +121,7 @@ def find_city(text):
 
 def find_postal_code(code):
     place = zip_place(code)
-    addresses = _published(Address.objects.public(), "location__service_at_locations__service")
-    if place is None and not addresses.filter(postal_code__startswith=code).exists():
+    if place is None and not _published_addresses().filter(postal_code__startswith=code).exists():
         return None
     return PostalCode(code, place)
 
@@ -134,16 +133,19 @@ def spellings(city):
     return [city, f"{long_form} {rest}"] if long_form and rest else [city]
 
 
-def _published(rows, path):
-    return rows.filter(**{f"{path}__publication_state": PublicationState.PUBLISHED})
+def _published_addresses():
+    """The public addresses of published services."""
+    return Address.objects.public().filter(
+        location__service_at_locations__service__publication_state=PublicationState.PUBLISHED
+    )
 
 
 def known_city_here(city):
     """Whether a published service's public address or service area names this city."""
-    addresses = _published(Address.objects.public(), "location__service_at_locations__service")
+    areas = ServiceArea.objects.filter(service__publication_state=PublicationState.PUBLISHED)
     return (
-        addresses.filter(city__iexact=city).exists()
-        or _published(ServiceArea.objects, "service").filter(city__iexact=city).exists()
+        _published_addresses().filter(city__iexact=city).exists()
+        or areas.filter(city__iexact=city).exists()
     )
 
 

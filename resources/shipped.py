@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core import serializers
 from django.db import IntegrityError, connection, transaction
 
+from . import publishing
 from .models import PublicationState, Service, ShippedRow
 from .search.synonyms import forget_synonyms
 
@@ -174,7 +175,7 @@ def _archive_unshipped_services(records, shipped, names, report):
         service = Service.objects.get(pk=key[1])
         if service.publication_state != PublicationState.PUBLISHED:
             continue
-        Service.objects.filter(pk=service.pk).update(publication_state=PublicationState.ARCHIVED)
+        publishing.archive(Service.objects.filter(pk=service.pk))
         record.written = stored_digest(Service, service.pk)
         record.save()
         report.archived.append(f"“{service.name}”")

@@ -32,6 +32,7 @@ from django.db.models import BooleanField, F, Func, Value
 from django.db.models.functions import Cast
 
 from resources.models import Address, Location, PublicationState
+from resources.places import METERS_PER_MILE
 
 SEARCH_CONFIG = "english_unaccent"
 
@@ -379,7 +380,8 @@ LANGUAGE sql STABLE AS $function$
         WHERE box.cube @> ll_to_earth(z.latitude, z.longitude)
     ),
     distances AS (
-        SELECT p.location_id, (p.point <@> point(lon, lat)) * 1609.344 AS meters FROM points p
+        SELECT p.location_id, (p.point <@> point(lon, lat)) * {meters_per_mile} AS meters
+        FROM points p
     )
     SELECT sal.service_id, min(d.meters)
     FROM distances d
@@ -412,6 +414,7 @@ def definitions(connection):
             refresh_some=refresh_statements(connection, some=True),
         ),
         SERVICES_NEAR.format(
+            meters_per_mile=METERS_PER_MILE,
             public_locations=sql_of(
                 Location.objects.public().order_by().values("id", "latitude", "longitude")
             ),
