@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install setup reset lint format lock clean bench
+.PHONY: run serve test install setup reset lint format lock clean bench loadtest backup restore
 
 $(STAMP): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,24 @@ setup: install
 
 run: setup
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The production server (docs/deploy.md): DEBUG off, so SECRET_KEY and ALLOWED_HOSTS must
+# be set; gunicorn with a worker per core and one more for each, static files collected,
+# compressed and served by WhiteNoise.
+serve: export DEBUG = false
+serve: setup
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c python:directory.gunicorn
+
+# The whole database (the directory, accounts, curators' history) to
+# backups/directory-<time>.dump, or to OUTPUT.
+backup: install
+	$(BIN)/python manage.py backup_directory $(if $(OUTPUT),--output $(OUTPUT))
+
+# Into an empty database only: one that holds data is refused, never overwritten.
+restore: install
+	@test -n "$(FILE)" || { echo "Name the backup: make restore FILE=backups/directory-YYYYmmdd-HHMMSS.dump" >&2; exit 2; }
+	$(BIN)/python manage.py restore_directory $(FILE)
 
 # Deliberately throws away everything curators entered, after saying what and asking.
 reset: install

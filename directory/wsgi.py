@@ -6,6 +6,11 @@ from django.core.signals import request_finished
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "directory.settings")
+# A web request's queries run 1.5 seconds at most (the server cancels them), the request
+# itself 1.8: past that the database is taken to be overloaded or hung, and the visitor
+# has a 503 page within two seconds rather than a wait (directory/errors.py).
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", "1500")
+os.environ.setdefault("REQUEST_TIMEOUT", "1.8")
 application = get_wsgi_application()
 
 # Garbage collection, set for a process serving requests through this application

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
@@ -182,10 +183,26 @@ class ServiceAdmin(admin.ModelAdmin):
         for warning in publishing.placeless_warnings([form.instance]):
             self.message_user(request, warning, messages.WARNING)
 
-    @admin.action(description="Publish the selected services")
+    def get_readonly_fields(self, request, obj=None):
+        # Publishing and archiving are a reviewer's (the publish permission): an editor's
+        # form shows the state but cannot change it.
+        fields = super().get_readonly_fields(request, obj)
+        if not self.has_publish_permission(request):
+            fields = [*fields, "publication_state"]
+        return fields
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("resources.publish_service")
+
+    def _log(self, request, services, message):
+        """One admin log entry per service an action changed, as a form save writes."""
+        LogEntry.objects.log_actions(request.user.pk, services, CHANGE, message)
+
+    @admin.action(description="Publish the selected services", permissions=["publish"])
     def publish(self, request, queryset):
         outcome = publishing.publish(queryset)
         if outcome.done:
+            self._log(request, outcome.done, "Published.")
             self.message_user(
                 request, f"Published {len(outcome.done)} service(s).", messages.SUCCESS
             )
@@ -194,14 +211,20 @@ class ServiceAdmin(admin.ModelAdmin):
         for warning in publishing.placeless_warnings(outcome.done):
             self.message_user(request, warning, messages.WARNING)
 
-    @admin.action(description="Archive the selected services")
+    @admin.action(description="Archive the selected services", permissions=["publish"])
     def archive(self, request, queryset):
+        services = list(queryset)
         count = publishing.archive(queryset)
+        self._log(request, services, "Archived.")
         self.message_user(request, f"Archived {count} service(s).", messages.SUCCESS)
 
-    @admin.action(description="Mark the selected services as verified today")
+    @admin.action(
+        description="Mark the selected services as verified today", permissions=["change"]
+    )
     def mark_verified_today(self, request, queryset):
+        services = list(queryset)
         count = publishing.mark_verified(queryset)
+        self._log(request, services, "Marked verified today.")
         self.message_user(request, f"Marked {count} service(s) verified today.", messages.SUCCESS)
 
 

@@ -317,6 +317,7 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("publish_service", "Can publish and archive services")]
         indexes = [
             # Full-text search of the search page and the API's q parameter.
             GinIndex(fields=["search_vector"], name="service_search_vector_gin"),

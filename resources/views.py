@@ -1,5 +1,8 @@
 from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
@@ -7,7 +10,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.csrf import csrf_failure
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+
+from directory.ratelimit import rate_limited
 
 from . import referrals
 from .filters import ServiceFilter
@@ -20,6 +28,7 @@ RADIUS_CHOICES = [5, 10, 25, 50, 100]
 
 
 @require_safe
+@rate_limited("search", "SEARCH_PAGE_RATE")
 def search(request):
     results = find(request.GET, rows=Service.objects.published().for_results(), per_page=PAGE_SIZE)
     filterset, form = results.filterset, results.filterset.form
@@ -229,6 +238,7 @@ def organization_detail(request, slug):
     )
 
 
+@never_cache
 @require_safe
 def referral_list(request):
     services = referrals.services(request.session)
@@ -242,6 +252,7 @@ def referral_list(request):
     return render(request, "resources/referral_list.html", context)
 
 
+@never_cache
 @require_safe
 def referral_list_text(request):
     response = HttpResponse(
@@ -258,6 +269,42 @@ def _referral_text(request, services):
     )
 
 
+def same_origin(view):
+    """Cross-site request forgery, refused without a cookie: the list's buttons are on
+    every public page, and Django's token would set a cookie on each, a trace of this site
+    on a survivor's device. A browser says where a form post comes from (Sec-Fetch-Site,
+    Origin, or the Referer the site's own pages send); a post from another site is refused.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        site = request.META.get("HTTP_SEC_FETCH_SITE")
+        origin = request.META.get("HTTP_ORIGIN") or _origin(request.META.get("HTTP_REFERER"))
+        if site is not None:
+            allowed = site in {"same-origin", "none"}
+        elif origin is not None:
+            allowed = origin in {
+                _origin(request.build_absolute_uri("/")),
+                *settings.CSRF_TRUSTED_ORIGINS,
+            }
+        else:
+            allowed = True  # not a browser: nothing of a visitor's to forge
+        if not allowed:
+            return csrf_failure(request, reason="The form was not sent from this site.")
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def _origin(url):
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@same_origin
 @require_POST
 def referral_add(request):
     form = referrals.AddForm(request.POST)
@@ -275,6 +322,7 @@ def referral_add(request):
     return _redirect_back(request)
 
 
+@same_origin
 @require_POST
 def referral_remove(request):
     form = referrals.RemoveForm(request.POST)
@@ -285,6 +333,7 @@ def referral_remove(request):
     return _redirect_back(request)
 
 
+@same_origin
 @require_POST
 def referral_clear(request):
     referrals.clear(request.session)

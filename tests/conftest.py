@@ -1,10 +1,12 @@
 import os
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connections, transaction
+from django.test import Client
 
 from directory.database import unreachable
 from resources.shipped import load_shipped
@@ -29,6 +31,30 @@ def shared_path(*parts):
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class FormClient(Client):
+    """Posts a dict as a browser posts this site's forms, URL-encoded: the site refuses
+    multipart bodies (it takes no uploads), Django's test client's default."""
+
+    def post(self, path, data=None, content_type=FORM, **extra):
+        if content_type == FORM and isinstance(data, dict):
+            data = urlencode(data, doseq=True)
+        return super().post(path, data, content_type=content_type, **extra)
+
+
+@pytest.fixture
+def client():
+    return FormClient()
+
+
+@pytest.fixture
+def unthrottled(settings):
+    """For tests that ask more questions than one client may (directory/ratelimit.py)."""
+    settings.API_ANON_RATE = settings.SEARCH_PAGE_RATE = "1000000/min"
 
 
 @pytest.fixture(scope="session")

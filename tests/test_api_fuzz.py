@@ -12,7 +12,6 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
-from rest_framework.throttling import AnonRateThrottle
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -55,10 +54,9 @@ def wsgi_in_the_test_transaction():
 
 
 @pytest.fixture
-def fuzz_data(db, wsgi_in_the_test_transaction, monkeypatch):
-    cache.clear()
+def fuzz_data(db, wsgi_in_the_test_transaction, unthrottled):
     # Hundreds of requests a minute are the point here, not a reason to throttle.
-    monkeypatch.setattr(AnonRateThrottle, "rate", "100000/min", raising=False)
+    cache.clear()
     return make_rich_service()
 
 

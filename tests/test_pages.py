@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -615,22 +614,37 @@ def test_it_explains_how_to_browse_safely(client):
         assert text in html, text
 
 
-def test_the_sites_own_form_posts_pass_djangos_own_csrf_check(directory_data):
-    """Under `Referrer-Policy: same-origin` browsers send this site's Origin and Referer
-    with its own forms, which Django's CSRF check reads as it is."""
-    client = Client(enforce_csrf_checks=True)
-    service = Service.objects.published().first()
+def test_the_list_buttons_refuse_a_post_from_another_site_without_setting_a_cookie(
+    client, directory_data
+):
+    """The list's buttons are on every page; Django's CSRF token would set a cookie on
+    each. Browsers say where a post comes from, and only this site's own are taken."""
     client.get(reverse("resources:search"))
-    token = client.cookies["csrftoken"].value
-    url = reverse("resources:referral_add")
-    data = {"service": str(service.pk), "csrfmiddlewaretoken": token}
-    own = {"HTTP_ORIGIN": "https://testserver", "HTTP_REFERER": "https://testserver/"}
+    client.get(reverse("resources:service", args=[Service.objects.published().first().slug]))
+    assert not client.cookies, "a visitor who only reads gets no cookie"
 
-    assert client.post(url, data, secure=True, **own).status_code == 302
-    assert (
-        client.post(url, data, secure=True, HTTP_ORIGIN="https://evil.example").status_code == 403
-    )
-    assert client.post(url, {"service": str(service.pk)}, secure=True, **own).status_code == 403
+    service = Service.objects.published().first()
+    url = reverse("resources:referral_add")
+    data = {"service": str(service.pk)}
+    foreign = [
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "same-site", "HTTP_ORIGIN": "https://testserver"},
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_ORIGIN": "http://testserver"},  # the right host, the wrong scheme
+        {"HTTP_REFERER": "https://evil.example/page"},
+    ]
+    for headers in foreign:
+        assert client.post(url, data, secure=True, **headers).status_code == 403, headers
+    assert not client.cookies
+
+    own = [
+        {"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_ORIGIN": "https://testserver"},
+        {"HTTP_ORIGIN": "https://testserver"},
+        {"HTTP_REFERER": "https://testserver/?q=legal"},
+    ]
+    for headers in own:
+        assert client.post(url, data, secure=True, **headers).status_code == 302, headers
 
 
 def test_it_leaves_out_facet_counts_when_a_search_finds_too_many(client, monkeypatch):

@@ -3,7 +3,6 @@ from urllib.parse import quote
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -20,8 +19,8 @@ REMOVE_URL = reverse("resources:referral_remove")
 CLEAR_URL = reverse("resources:referral_clear")
 
 
-def add(client, service, next_url="/"):
-    return client.post(ADD_URL, {"service": str(service.pk), "next": next_url})
+def add(client, service, next_url="/", **headers):
+    return client.post(ADD_URL, {"service": str(service.pk), "next": next_url}, **headers)
 
 
 def listed(client):
@@ -109,9 +108,8 @@ def test_it_only_accepts_posts(client):
     assert client.get(CLEAR_URL).status_code == 405
 
 
-def test_it_requires_the_csrf_token():
-    client = Client(enforce_csrf_checks=True)
-    response = add(client, make_service())
+def test_it_refuses_a_post_from_another_site(client):
+    response = add(client, make_service(), HTTP_ORIGIN="https://evil.example")
     assert response.status_code == 403
     assert listed(client) == []
 

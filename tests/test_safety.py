@@ -19,7 +19,6 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.throttling import AnonRateThrottle
 
 from resources.models import (
     Address,
@@ -38,13 +37,8 @@ from tests.factories import (
     make_service,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def unthrottled(monkeypatch):
-    # These tests ask hundreds of questions of the API, past its limit for one client.
-    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": None})
+# These tests ask hundreds of questions, past the limit for one client.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unthrottled")]
 
 
 # Written out here, not imported: widening the policy in the code must fail this test.
