@@ -261,6 +261,20 @@ class RadiusField(forms.FloatField):
             )
 
 
+class InstantField(forms.DateTimeField):
+    """A date-time, as the instant it names in the site's time zone. ISO 8601 allows UTC
+    offsets up to ±23:59, but PostgreSQL refuses those beyond ±15:59."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return timezone.localtime(moment)
+        except OverflowError:  # an offset carries it past year 1 or year 9999
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
 class ServiceFilterForm(forms.Form):
     PLACES = ("near", "city", "postal_code")
 
@@ -294,6 +308,10 @@ class StrictBooleanField(forms.NullBooleanField):
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class InstantFilter(django_filters.DateTimeFilter):
+    field_class = InstantField
 
 
 class PlaceFilter(django_filters.CharFilter):
@@ -369,7 +387,7 @@ class ServiceFilter(django_filters.FilterSet):
     organization = django_filters.ModelChoiceFilter(
         queryset=Organization.objects.all(), to_field_name="slug", label="Organization"
     )
-    modified_after = django_filters.DateTimeFilter(
+    modified_after = InstantFilter(
         field_name="modified",
         lookup_expr="gt",
         label="Modified after",

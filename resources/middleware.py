@@ -55,12 +55,20 @@ class SafetyHeadersMiddleware:
 
 class RefuseUploadsMiddleware:
     """The site takes no uploads, and its forms post a few short fields: a file or a large
-    body is refused before anything reads it."""
+    body is refused before anything reads it. (And the admin's list filters, which pass
+    their values to the database as they come, are refused a NUL character, which
+    PostgreSQL cannot compare; the public pages and the API name the field instead.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if admin_path(request) and any(
+            "\x00" in text for key, values in request.GET.lists() for text in (key, *values)
+        ):
+            return HttpResponse(
+                "Null characters are not allowed.", status=400, content_type="text/plain"
+            )
         if request.content_type == "multipart/form-data":
             return HttpResponse(
                 "This site takes no file uploads.", status=415, content_type="text/plain"

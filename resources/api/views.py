@@ -2,6 +2,11 @@ from django.db.models import OuterRef, Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularJSONAPIView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -221,3 +226,25 @@ class LanguageViewSet(PartnerViewSet):
     serializer_class = serializers.LanguageSerializer
     lookup_field = "code"
     queryset = Language.objects.order_by("name", "code")
+
+
+class OneVersionMixin:
+    # The API's version is in its paths (/api/v1/): a `version` parameter has nothing to
+    # choose, and drf-spectacular would write it into the Content-Disposition header, where
+    # a newline is a server error.
+    def _get_version_parameter(self, request):
+        return None
+
+
+class SchemaView(OneVersionMixin, SpectacularAPIView):
+    pass
+
+
+class JSONSchemaView(OneVersionMixin, SpectacularJSONAPIView):
+    pass
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    # Without metadata, OPTIONS is a 405: DRF's description of the view would go to the
+    # page's HTML renderer, which has no template for it.
+    metadata_class = None

@@ -1,6 +1,7 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import SimpleRouter
+
+from resources.api.views import JSONSchemaView
 
 from . import views
 
@@ -18,7 +19,7 @@ urlpatterns = [
     path("", views.HsdsRootView.as_view(), name="root"),
     path(
         "openapi.json",
-        SpectacularJSONAPIView.as_view(
+        JSONSchemaView.as_view(
             urlconf="resources.hsds.urls",
             custom_settings={
                 "TITLE": "Survivor support directory: HSDS 3.0 profile",
