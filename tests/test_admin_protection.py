@@ -141,8 +141,7 @@ def count_hashing(monkeypatch):
 def test_five_wrong_passwords_lock_the_account_before_any_password_is_hashed(client, count_hashing):
     staff("curator")
     statuses = [
-        sign_in(client, "curator", "wrong", address=f"198.51.100.{n}").status_code
-        for n in range(5)
+        sign_in(client, "curator", "wrong", address=f"198.51.100.{n}").status_code for n in range(5)
     ]
     assert statuses == [200, 200, 200, 200, 429]  # the fifth failure locks
     hashed = len(count_hashing)
