@@ -195,3 +195,25 @@ def test_an_error_is_logged_to_standard_error_with_its_traceback(site):
     assert "Traceback (most recent call last)" in log
     # Connecting waits up to the request's deadline, while the pool keeps trying.
     assert "DeadlineExceeded" in log or "OperationalError" in log
+
+
+@pytest.mark.django_db
+def test_a_server_error_on_the_api_is_json_and_on_a_page_is_the_sites_page(monkeypatch):
+    from django.test import Client
+
+    from resources.api import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views.ServiceViewSet, "list", broken)
+    monkeypatch.setattr("resources.views.find", broken)
+    client = Client(raise_request_exception=False)
+
+    api = client.get("/api/v1/services/")
+    page = client.get("/")
+
+    assert api.status_code == page.status_code == 500
+    assert api.json() == {"detail": "Server error."}
+    assert "Something went wrong" in page.content.decode()
+    assert 'id="quick-exit"' in page.content.decode()
