@@ -168,7 +168,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # Survivors may land on any page: never tell another site where they came from. (The
 # site's own pages still send theirs, which the same-origin check on the list's forms
-# reads: see resources/middleware.py.)
+# reads: resources.views.same_origin.)
 SECURE_REFERRER_POLICY = "same-origin"
 # Where the quick-exit button and the Escape key send a visitor: a neutral, common page.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
@@ -203,10 +203,14 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 
 # Seconds a web request may take before it ends in a 503 page (directory/errors.py): set for
 # the web processes by directory/wsgi.py, with the database's statement timeout.
-REQUEST_TIMEOUT = float(os.environ.get("REQUEST_TIMEOUT") or 0)
+try:
+    REQUEST_TIMEOUT = float(os.environ.get("REQUEST_TIMEOUT") or 0)
+except ValueError:
+    raise ImproperlyConfigured("REQUEST_TIMEOUT must be a number of seconds.") from None
 
-# The site takes no uploads: a form post is a few fields.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# The site takes no uploads: a form post is a few fields (a curator's service with all its
+# inlines, a few dozen kilobytes).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # The cache holds the rate-limit counts, so every server process must share it: the
 # database by default (`manage.py createcachetable`, run by `make setup`), Redis when set.

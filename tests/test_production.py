@@ -58,6 +58,7 @@ def test_check_deploy_finds_nothing_to_fix_in_the_production_environment():
         ({"DATABASE_REPLICA_URLS": "replica:5432"}, "DATABASE_REPLICA_URLS"),
         ({"HTTPS": "maybe"}, "HTTPS must be true or false"),
         ({"NUM_PROXIES": "one"}, "NUM_PROXIES must be a whole number"),
+        ({"REQUEST_TIMEOUT": "2s"}, "REQUEST_TIMEOUT must be a number of seconds"),
     ],
 )
 def test_a_missing_or_malformed_setting_stops_the_start_with_one_line(environment, message):
