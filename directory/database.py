@@ -147,9 +147,12 @@ def create_database(config):
         found = connection.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
         ).fetchone()
-        # Another command starting at the same moment may make it first.
+        # Another command starting at the same moment may make it first (and the server
+        # may say so either way).
         if not found:
-            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            with contextlib.suppress(
+                psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation
+            ):
                 connection.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 

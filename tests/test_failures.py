@@ -111,7 +111,7 @@ def upstream():
 
 
 @pytest.fixture
-def site():
+def site(tmp_path):
     proxy = Proxy(upstream())
     config = connection.settings_dict
     env = {
@@ -132,7 +132,8 @@ def site():
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        # A file, not a pipe: a full pipe nobody reads would stop the process mid-log.
+        stderr=(tmp_path / "stderr.log").open("w"),
         text=True,
     )
 
@@ -143,6 +144,7 @@ def site():
 
     get.proxy = proxy
     get.process = asker
+    get.log = tmp_path / "stderr.log"
     yield get
     asker.kill()
     asker.wait()
@@ -190,7 +192,8 @@ def test_an_error_is_logged_to_standard_error_with_its_traceback(site):
     site.proxy.switch("down")
     assert site("/?q=legal")["status"] == 503
     site.process.stdin.close()
-    log = site.process.stderr.read()
+    site.process.wait()
+    log = site.log.read_text()
     assert "Service Unavailable: /" in log
     assert "Traceback (most recent call last)" in log
     # Connecting waits up to the request's deadline, while the pool keeps trying.
