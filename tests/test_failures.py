@@ -110,20 +110,41 @@ def upstream():
     return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
 
 
+PRODUCTION = {
+    "DEBUG": "false",
+    "HTTPS": "false",
+    "SECRET_KEY": "a-test-key-" + "x" * 50,
+    "ALLOWED_HOSTS": "testserver",
+    "REDIS_URL": "",
+}
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """With DEBUG off pages name the collected, hashed static files, as `make serve`
+    collects them."""
+    folder = tmp_path_factory.mktemp("static")
+    env = {**os.environ, **PRODUCTION, "STATIC_ROOT": str(folder)}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+    )
+    return folder
+
+
 @pytest.fixture
-def site(tmp_path):
+def site(tmp_path, static_root):
     proxy = Proxy(upstream())
     config = connection.settings_dict
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{config['USER']}@127.0.0.1:{proxy.port}/{config['NAME']}",
-        "DEBUG": "false",
-        "HTTPS": "false",
-        "SECRET_KEY": "a-test-key-" + "x" * 50,
-        "ALLOWED_HOSTS": "testserver",
+        **PRODUCTION,
+        "STATIC_ROOT": str(static_root),
         "DATABASE_STATEMENT_TIMEOUT": "1500",
         "REQUEST_TIMEOUT": "1.8",
-        "REDIS_URL": "",
     }
     env.pop("PYTHONWARNINGS", None)
     asker = subprocess.Popen(
@@ -140,7 +161,9 @@ def site(tmp_path):
     def get(path):
         asker.stdin.write(path + "\n")
         asker.stdin.flush()
-        return json.loads(asker.stdout.readline())
+        line = asker.stdout.readline()
+        assert line, "the site's process ended:\n" + (tmp_path / "stderr.log").read_text()[-3000:]
+        return json.loads(line)
 
     get.proxy = proxy
     get.process = asker
