@@ -26,6 +26,7 @@ class DatabaseUnavailable(Exception):
 
 # Seconds: a server that is down or hung is an error (a 503 page), not a wait.
 CONNECT_TIMEOUT = 2
+POOL_WAIT = 1.5
 
 
 def database_settings(base_dir):
@@ -55,8 +56,9 @@ def database_settings(base_dir):
         "pool": {
             "min_size": 1,
             "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "4")),
-            # Waiting for a connection, or for a new one to open: no longer than connecting.
-            "timeout": CONNECT_TIMEOUT,
+            # Waiting for a connection, or for a new one to open: within a web request's
+            # deadline (directory/wsgi.py), which the pool's own waiting would outlast.
+            "timeout": POOL_WAIT,
         },
     }
     return config

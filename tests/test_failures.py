@@ -120,11 +120,14 @@ PRODUCTION = {
 
 
 @pytest.fixture(scope="module")
-def static_root(tmp_path_factory):
+def static_root(tmp_path_factory, django_db_setup):
     """With DEBUG off pages name the collected, hashed static files, as `make serve`
-    collects them."""
+    collects them. (manage.py first checks it can reach the database: the test one.)"""
     folder = tmp_path_factory.mktemp("static")
-    env = {**os.environ, **PRODUCTION, "STATIC_ROOT": str(folder)}
+    config = connection.settings_dict
+    host = config["HOST"].replace("/", "%2F") or "127.0.0.1"
+    url = f"postgres://{config['USER']}@{host}:{config['PORT']}/{config['NAME']}"
+    env = {**os.environ, **PRODUCTION, "STATIC_ROOT": str(folder), "DATABASE_URL": url}
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
         cwd=settings.BASE_DIR,
