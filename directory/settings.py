@@ -53,7 +53,7 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "directory.admin.CurationAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "axes",
+    "reversion",
     "corsheaders",
     "rest_framework",
     "django_filters",
@@ -200,6 +201,9 @@ CSRF_COOKIE_AGE = None  # the admin's token cookie ends with the browser too
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # The admin's address, which can be moved somewhere less guessed than admin/.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
+# A service whose details nobody has confirmed for this many days is listed for
+# verification in the admin.
+VERIFY_AFTER_DAYS = env_int("VERIFY_AFTER_DAYS", 180)
 
 # Seconds a web request may take before it ends in a 503 page (directory/errors.py): set for
 # the web processes by directory/wsgi.py, with the database's statement timeout.
@@ -257,6 +261,8 @@ REST_FRAMEWORK = {
 # Requests per client (directory/ratelimit.py), counted in the shared cache.
 API_ANON_RATE = os.environ.get("API_ANON_RATE", "300/min")
 SEARCH_PAGE_RATE = os.environ.get("SEARCH_PAGE_RATE", "300/min")
+# Suggestions sent from the service pages: a person reports a few, a robot many.
+SUGGESTION_RATE = os.environ.get("SUGGESTION_RATE", "5/hour")
 # How many reverse proxies stand before the site (each appends to X-Forwarded-For): the
 # client's address, for rate limits and sign-in lockouts, is the one the nearest added.
 NUM_PROXIES = env_int("NUM_PROXIES", 0)

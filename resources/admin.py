@@ -1,9 +1,25 @@
-from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
+import json
 
-from . import publishing
+import reversion
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+from django.contrib.postgres.search import TrigramSimilarity
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from . import history, publishing, suggestions
 from .models import (
     Address,
     Language,
@@ -12,13 +28,276 @@ from .models import (
     Organization,
     Phone,
     Population,
+    PublicationState,
     Schedule,
     Service,
     ServiceArea,
     ServiceAtLocation,
+    Suggestion,
     Synonym,
+    Weekday,
     check_confidential_location_reachable,
 )
+
+# What every curated record's admin shares: each save is a recorded version with who and
+# what (resources.history), two curators saving at once are told, near-duplicate names are
+# pointed out before saving, and nothing is deleted.
+
+
+class CuratedForm(forms.ModelForm):
+    """Remembers which version of the record the curator started from: a save on top of
+    someone else's newer one is refused, with the form kept and the other's change linked."""
+
+    edited_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    check_similar_names = False  # warn of near-duplicate names before saving
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.fields["edited_version"].initial = self.instance.modified.isoformat()
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_not_overtaken()
+        self._check_name_is_new(cleaned.get("name"))
+        return cleaned
+
+    def _check_not_overtaken(self):
+        started_from = self.cleaned_data.get("edited_version")
+        if self.instance._state.adding or not started_from:
+            return
+        model = type(self.instance)
+        # Locked until this save ends, so two saves cannot both pass this check.
+        now = model._default_manager.select_for_update().get(pk=self.instance.pk).modified
+        if now.isoformat() == started_from:
+            return
+        latest = history.versions(self.instance).first()
+        who = latest.revision.user if latest and latest.revision.user else "Someone"
+        # Saving again, after reading theirs, is deliberate: let it through next time.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("edited_version")] = now.isoformat()
+        raise ValidationError(
+            format_html(
+                "{} saved this {} at {} while you were editing it. Nothing is lost: "
+                'your changes are still below, and theirs are in <a href="{}">its '
+                "history</a>. Check the two, then save again to keep yours.",
+                who,
+                model._meta.verbose_name,
+                timezone.localtime(now).strftime("%H:%M:%S"),
+                reverse(
+                    f"admin:{model._meta.app_label}_{model._meta.model_name}_history",
+                    args=[self.instance.pk],
+                ),
+            )
+        )
+
+    def _check_name_is_new(self, name):
+        if self.check_similar_names and name and "name" in self.changed_data:
+            self._check_similar(type(self.instance), name, "name")
+
+    def _check_similar(self, model, name, field_name):
+        if self.data.get("not_a_duplicate"):
+            return
+        similar = (
+            model._default_manager.annotate(similarity=TrigramSimilarity("name", name))
+            .filter(similarity__gte=0.45)
+            .exclude(pk=self.instance.pk)
+            .order_by("-similarity")[:5]
+        )
+        if not similar:
+            return
+        links = format_html_join(
+            ", ",
+            '<a href="{}" target="_blank">{}</a>',
+            (
+                (reverse(f"admin:resources_{model._meta.model_name}_change", args=[o.pk]), o)
+                for o in similar
+            ),
+        )
+        self.add_error(
+            field_name,
+            format_html(
+                "Already here under a close name: {}. If this is one of them, change "
+                "that one instead. "
+                '<label><input type="checkbox" name="not_a_duplicate" value="1"> '
+                "It is a different {}: save it anyway</label>",
+                links,
+                model._meta.verbose_name,
+            ),
+        )
+
+
+class CuratedAdmin(admin.ModelAdmin):
+    form = CuratedForm
+    history_template = "admin/resources/history.html"
+    HISTORY_SHOWN = 50  # the newest versions, each with what it changed
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id:
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                history.ensure_baseline(obj)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [(name, dict(opts)) for name, opts in super().get_fieldsets(request, obj)]
+        fields = list(fieldsets[0][1]["fields"])
+        if "edited_version" not in fields:
+            fieldsets[0][1]["fields"] = [*fields, "edited_version"]
+        return fieldsets
+
+    def log_addition(self, request, obj, message):
+        self._describe_revision(obj, message)
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._describe_revision(obj, message)
+        return super().log_change(request, obj, message)
+
+    def _describe_revision(self, obj, message):
+        # Taken again now that its rows are saved too, so the version holds them as saved.
+        reversion.add_to_revision(obj)
+        if isinstance(message, list):
+            message = json.dumps(message)
+        reversion.set_comment(LogEntry(change_message=message).get_change_message())
+
+    def has_delete_permission(self, request, obj=None):
+        # Services are archived, never deleted; organizations and locations stay for the
+        # history of the services that pointed at them.
+        return False
+
+    # History: a readable difference for every version, and restoring one.
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        recorded = list(history.versions(obj)[: self.HISTORY_SHOWN + 1])
+        entries = []
+        for newer, older in zip(
+            recorded[: self.HISTORY_SHOWN], recorded[1:] + [None], strict=False
+        ):
+            snapshot = history.Snapshot.of_version(newer)
+            before = history.Snapshot.of_version(older) if older else None
+            entries.append(
+                {
+                    "version": newer,
+                    "changes": history.changes(before, snapshot) if before else None,
+                    "is_current": newer is recorded[0],
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "entries": entries,
+            "can_restore": self.has_change_permission(request, obj),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.history_template, context)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/history/<int:version_id>/restore/",
+                self.admin_site.admin_view(self.restore_view),
+                name=f"{info[0]}_{info[1]}_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def restore_view(self, request, object_id, version_id):
+        obj = self.get_object(request, object_id)
+        if obj is None or not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        version = get_object_or_404(history.versions(obj), pk=version_id)
+        try:
+            history.restore(version, request.user)
+        except history.RestoreError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse(f"admin:resources_{self.opts.model_name}_history", args=[obj.pk])
+            )
+        self.message_user(
+            request,
+            f"Restored {obj} as it was on "
+            f"{timezone.localtime(version.revision.date_created):%d %b %Y at %H:%M}. "
+            "The restore is in its history, and can be undone there too.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse(f"admin:resources_{self.opts.model_name}_change", args=[obj.pk])
+        )
+
+
+class ScheduleForm(forms.ModelForm):
+    """One row of hours for one or several days: ticking Monday to Friday writes five
+    rows (what "open now" and partners read), from a single entry."""
+
+    weekday = forms.TypedMultipleChoiceField(
+        label="Days",
+        choices=[(day.value, day.label[:3]) for day in Weekday],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every day these hours apply to.",
+    )
+
+    class Meta:
+        model = Schedule
+        fields = ["weekday", "opens_at", "closes_at", "open_24_7", "notes"]
+        # Opening hours are the service's own local times: a plain time input, without
+        # the admin's note about the curator's time zone under every field.
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.weekday:
+            self.initial["weekday"] = [self.instance.weekday]
+        self.more_days = []
+
+    def clean_weekday(self):
+        days = sorted(self.cleaned_data["weekday"])
+        self.more_days = days[1:]
+        return days[0] if days else None
+
+
+class ScheduleFormSet(BaseInlineFormSet):
+    def save(self, commit=True):
+        saved = super().save(commit)
+        for form in self.forms:
+            if not form.more_days or form in self.deleted_forms or not form.instance.pk:
+                continue
+            for day in form.more_days:
+                copy = Schedule(
+                    **{
+                        name: getattr(form.instance, name)
+                        for name in [
+                            "service_id",
+                            "location_id",
+                            "opens_at",
+                            "closes_at",
+                            "open_24_7",
+                            "notes",
+                        ]
+                    },
+                    weekday=day,
+                )
+                copy.save()
+                saved.append(copy)
+        return saved
 
 
 class PhoneInline(admin.TabularInline):
@@ -30,6 +309,8 @@ class PhoneInline(admin.TabularInline):
 
 class ScheduleInline(admin.TabularInline):
     model = Schedule
+    form = ScheduleForm
+    formset = ScheduleFormSet
     fields = ["weekday", "opens_at", "closes_at", "open_24_7", "notes"]
     extra = 0
 
@@ -121,32 +402,154 @@ class LanguageAdmin(admin.ModelAdmin):
     search_fields = ["name", "code"]
 
 
+class OrganizationForm(CuratedForm):
+    check_similar_names = True
+
+
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(CuratedAdmin):
+    form = OrganizationForm
     list_display = ["name", "website", "email", "modified"]
     search_fields = ["name", "alternate_name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [PhoneInline, OrganizationLocationInline]
 
 
+class ServiceForm(CuratedForm):
+    """A service, and on the add page its organization and first place when they are new,
+    so that one form adds all three."""
+
+    check_similar_names = True
+    new_organization = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Or a new organization",
+        help_text="Its name, when it is not in the directory yet: it is created with the "
+        "service (add its details on its own page later).",
+    )
+    place_name = forms.CharField(required=False, max_length=200, label="Place name")
+    place_address = forms.CharField(required=False, max_length=200, label="Street address")
+    place_city = forms.CharField(required=False, max_length=100, label="City")
+    place_state = forms.CharField(required=False, max_length=2, label="State (e.g. IL)")
+    place_zip = forms.CharField(required=False, max_length=10, label="ZIP code")
+    PLACE_FIELDS = ["place_name", "place_address", "place_city", "place_state", "place_zip"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance._state.adding:
+            return cleaned
+        self.new_place = None
+        name = (cleaned.get("new_organization") or "").strip()
+        if name and cleaned.get("organization"):
+            self.add_error(
+                "new_organization", "Choose an organization or name a new one, not both."
+            )
+        elif name:
+            self.new_organization_obj = Organization(
+                name=name, slug=unique_slug(Organization, name)
+            )
+            self._validate_new(self.new_organization_obj, "new_organization", exclude=["slug"])
+            if "new_organization" not in self.errors:
+                self._check_similar(Organization, name, "new_organization")
+        if any(cleaned.get(f) for f in self.PLACE_FIELDS):
+            location = Location(name=cleaned.get("place_name") or cleaned.get("place_address", ""))
+            address = Address(
+                address_1=cleaned.get("place_address", ""),
+                city=cleaned.get("place_city", ""),
+                state_province=(cleaned.get("place_state") or "").upper(),
+                postal_code=cleaned.get("place_zip", ""),
+            )
+            self._validate_new(location, "place_name", exclude=["organization"])
+            fields = {
+                "address_1": "place_address",
+                "city": "place_city",
+                "state_province": "place_state",
+                "postal_code": "place_zip",
+            }
+            try:
+                address.full_clean(exclude=["location"])
+            except ValidationError as error:
+                for name_, problems in error.message_dict.items():
+                    self.add_error(fields.get(name_), problems)
+            self.new_place = (location, address)
+        return cleaned
+
+    def _validate_new(self, obj, field_name, exclude):
+        try:
+            obj.full_clean(exclude=exclude)
+        except ValidationError as error:
+            self.add_error(field_name, error.messages)
+
+
+def unique_slug(model, name):
+    base = slugify(name)[:100] or "entry"
+    slug, n = base, 1
+    while model._default_manager.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+class SuggestionInline(admin.TabularInline):
+    """A service's suggestions on its page, open ones first, to read: each is resolved or
+    dismissed in the queue, through its link."""
+
+    model = Suggestion
+    fields = ["message", "created", "state"]
+    readonly_fields = fields
+    ordering = suggestions.QUEUE_ORDER
+    show_change_link = True
+    extra = 0
+    verbose_name_plural = "suggestions from the public"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class NeedsVerificationFilter(admin.SimpleListFilter):
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [("due", f"Not verified for {settings.VERIFY_AFTER_DAYS} days (oldest first)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "due":
+            return publishing.needing_verification(queryset, settings.VERIFY_AFTER_DAYS)
+        return queryset
+
+
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "organization",
+class ServiceAdmin(CuratedAdmin):
+    form = ServiceForm
+    list_display = ["name", "organization", "state", "verified", "open_suggestions"]
+    list_filter = [
         "publication_state",
+        NeedsVerificationFilter,
         "status",
-        "last_verified",
-        "modified",
+        "needs",
+        "populations",
     ]
-    list_filter = ["publication_state", "status", "needs", "populations", "last_verified"]
     list_select_related = ["organization"]
     search_fields = ["name", "alternate_name", "description", "keywords", "organization__name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["organization", "needs", "populations", "languages", "covered_by"]
-    date_hierarchy = "modified"
-    inlines = [ServiceAtLocationInline, PhoneInline, ScheduleInline, ServiceAreaInline]
-    actions = ["publish", "archive", "mark_verified_today"]
+    readonly_fields = ["publication_state", "last_verified", "last_verified_by"]
+    inlines = [
+        ServiceAtLocationInline,
+        PhoneInline,
+        ScheduleInline,
+        ServiceAreaInline,
+        SuggestionInline,
+    ]
+    actions = ["submit", "publish", "send_back", "archive", "unarchive", "mark_verified_today"]
+    change_form_template = "admin/resources/service/change_form.html"
     fieldsets = [
         (None, {"fields": ["name", "slug", "organization", "status", "publication_state"]}),
         (
@@ -173,63 +576,212 @@ class ServiceAdmin(admin.ModelAdmin):
         ),
         (
             "Where the information came from",
-            {"fields": ["source_document", "source_passage", "source_url", "last_verified"]},
+            {
+                "fields": [
+                    "source_document",
+                    "source_passage",
+                    "source_url",
+                    "last_verified",
+                    "last_verified_by",
+                ]
+            },
         ),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            first = dict(fieldsets[0][1])
+            fields = list(first["fields"])
+            fields.insert(fields.index("organization") + 1, "new_organization")
+            first["fields"] = fields
+            fieldsets = [(None, first), *fieldsets[1:]]
+            fieldsets.insert(
+                2,
+                (
+                    "Where it is offered (a new place, optional)",
+                    {
+                        "fields": ServiceForm.PLACE_FIELDS,
+                        "description": "Fill these in to add the place with the service. "
+                        "For a place already in the directory, or a confidential shelter, "
+                        "use the locations below instead.",
+                    },
+                ),
+            )
+        return fieldsets
+
+    def get_ordering(self, request):
+        if request.GET.get(NeedsVerificationFilter.parameter_name) == "due":
+            return [F("last_verified").asc(nulls_first=True), "name"]
+        return super().get_ordering(request)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_suggestion_count=Count("suggestions", filter=Q(suggestions__state="open"))
+            )
+        )
+
+    # Short headings, so the list fits a laptop's screen.
+    @admin.display(description="state", ordering="publication_state")
+    def state(self, obj):
+        return obj.get_publication_state_display()
+
+    @admin.display(description="verified", ordering="last_verified", empty_value="never")
+    def verified(self, obj):
+        return obj.last_verified
+
+    @admin.display(description="suggestions", ordering="open_suggestion_count")
+    def open_suggestions(self, obj):
+        return obj.open_suggestion_count or ""
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return publishing.may_edit(obj, request.user)
+
+    def view_on_site(self, obj):
+        if obj.publication_state == PublicationState.PUBLISHED:
+            return obj.get_absolute_url()
+        return reverse("resources:service_preview", kwargs={"slug": obj.slug})
+
+    def save_model(self, request, obj, form, change):
+        new_organization = getattr(form, "new_organization_obj", None)
+        if new_organization is not None and obj.organization_id is None:
+            new_organization.save()
+            obj.organization = new_organization
+            self.message_user(request, f"Added the organization {new_organization}.")
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
+        if getattr(form, "new_place", None):
+            location, address = form.new_place
+            location.organization = form.instance.organization
+            location.save()
+            address.location = location
+            address.save()
+            ServiceAtLocation.objects.create(service=form.instance, location=location)
         # Its areas and locations are saved with it, so only now can it be told.
         for warning in publishing.placeless_warnings([form.instance]):
             self.message_user(request, warning, messages.WARNING)
 
-    def get_readonly_fields(self, request, obj=None):
-        # Publishing and archiving are a reviewer's (the publish permission): an editor's
-        # form shows the state but cannot change it.
-        fields = super().get_readonly_fields(request, obj)
-        if not self.has_publish_permission(request):
-            fields = [*fields, "publication_state"]
-        return fields
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["transitions"] = publishing.available(obj, request.user)
+            if obj.publication_state == PublicationState.IN_REVIEW:
+                context["since_published"] = history.changes_since_published(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # The workflow: buttons on a service's page, and the same steps for many at once.
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/transition/<str:name>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="resources_service_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def transition_view(self, request, object_id, name):
+        service = self.get_object(request, object_id)
+        transition = publishing.TRANSITIONS.get(name)
+        if service is None or transition is None:
+            raise Http404
+        if not request.user.has_perm(transition.permission):
+            raise PermissionDenied
+        if request.POST.get("edited_version") != service.modified.isoformat():
+            self.message_user(
+                request,
+                f"{service} changed since you opened it: look again, then "
+                f"{transition.label.lower()} it.",
+                messages.ERROR,
+            )
+        else:
+            self._report(request, transition, publishing.apply(transition, [service], request.user))
+        return HttpResponseRedirect(reverse("admin:resources_service_change", args=[service.pk]))
+
+    def _take(self, request, queryset, name):
+        transition = publishing.TRANSITIONS[name]
+        outcome = publishing.apply(transition, list(queryset), request.user)
+        self._report(request, transition, outcome)
+
+    def _report(self, request, transition, outcome):
+        if outcome.done:
+            self.message_user(
+                request,
+                f"{transition.done.rstrip('.')}: {len(outcome.done)} service(s).",
+                messages.SUCCESS,
+            )
+        for service, reasons in outcome.refused.items():
+            self.message_user(
+                request,
+                f"Not {transition.done.lower().rstrip('.')} — {service}: {reasons}",
+                messages.ERROR,
+            )
+        if transition.name == "publish":
+            for warning in publishing.placeless_warnings(outcome.done):
+                self.message_user(request, warning, messages.WARNING)
+
+    def has_edit_permission(self, request):
+        return request.user.has_perm(publishing.EDIT)
 
     def has_publish_permission(self, request):
-        return request.user.has_perm("resources.publish_service")
+        return request.user.has_perm(publishing.PUBLISH)
 
-    def _log(self, request, services, message):
-        """One admin log entry per service an action changed, as a form save writes."""
-        LogEntry.objects.log_actions(request.user.pk, services, CHANGE, message)
+    @admin.action(description="Submit the selected services for review", permissions=["edit"])
+    def submit(self, request, queryset):
+        self._take(request, queryset, "submit")
 
     @admin.action(description="Publish the selected services", permissions=["publish"])
     def publish(self, request, queryset):
-        outcome = publishing.publish(queryset)
-        if outcome.done:
-            self._log(request, outcome.done, "Published.")
-            self.message_user(
-                request, f"Published {len(outcome.done)} service(s).", messages.SUCCESS
-            )
-        for service, reasons in outcome.refused.items():
-            self.message_user(request, f"Not published — {service}: {reasons}", messages.ERROR)
-        for warning in publishing.placeless_warnings(outcome.done):
-            self.message_user(request, warning, messages.WARNING)
+        """Shows the reviewer what each service changed since it was last published,
+        and publishes once they confirm."""
+        if request.POST.get("confirmed") == "yes":
+            return self._take(request, queryset, "publish")
+        services = list(queryset.select_related("organization"))
+        return TemplateResponse(
+            request,
+            "admin/resources/service/publish_confirmation.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Publish these services?",
+                "opts": self.opts,
+                "reviews": [(s, *history.changes_since_published(s)) for s in services],
+                "selected": [s.pk for s in services],
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Send the selected services back to draft", permissions=["publish"])
+    def send_back(self, request, queryset):
+        self._take(request, queryset, "send_back")
 
     @admin.action(description="Archive the selected services", permissions=["publish"])
     def archive(self, request, queryset):
-        services = list(queryset)
-        count = publishing.archive(queryset)
-        self._log(request, services, "Archived.")
-        self.message_user(request, f"Archived {count} service(s).", messages.SUCCESS)
+        self._take(request, queryset, "archive")
 
     @admin.action(
-        description="Mark the selected services as verified today", permissions=["change"]
+        description="Return the selected archived services to draft", permissions=["publish"]
+    )
+    def unarchive(self, request, queryset):
+        self._take(request, queryset, "unarchive")
+
+    @admin.action(
+        description="Mark the selected services' details verified today", permissions=["publish"]
     )
     def mark_verified_today(self, request, queryset):
-        services = list(queryset)
-        count = publishing.mark_verified(queryset)
-        self._log(request, services, "Marked verified today.")
+        count = publishing.mark_verified(list(queryset), request.user)
         self.message_user(request, f"Marked {count} service(s) verified today.", messages.SUCCESS)
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(CuratedAdmin):
     list_display = ["name", "organization", "location_type", "confidential"]
     list_filter = ["location_type", "confidential"]
     search_fields = ["name", "description", "addresses__city", "addresses__postal_code"]
@@ -237,8 +789,56 @@ class LocationAdmin(admin.ModelAdmin):
     inlines = [AddressInline, LocationPhoneInline, ScheduleInline, LocationServiceInline]
 
 
+class OwnedRowAdmin(admin.ModelAdmin):
+    """A row that a service, location or organization owns (an address, a place, a phone,
+    hours, an area), on its own page: changed here, it is recorded in its owners'
+    history under their rules (an editor cannot change a published service's phone here
+    either). It is removed only from its owner's form, where that is recorded too."""
+
+    OWNERS = ["service", "location", "organization"]
+
+    def owners(self, obj):
+        found = (getattr(obj, name, None) for name in self.OWNERS if hasattr(obj, name + "_id"))
+        return [owner for owner in found if owner is not None]
+
+    def has_change_permission(self, request, obj=None):
+        service = getattr(obj, "service", None)
+        if service is not None and not publishing.may_edit(service, request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Its owners before the change (it may be moved to another), each recorded as it
+        # was if it never has been.
+        request.row_owners = []
+        if request.method == "POST" and object_id:
+            obj = self.get_object(request, object_id)
+            request.row_owners = self.owners(obj) if obj is not None else []
+            for owner in request.row_owners:
+                history.ensure_baseline(owner)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def log_addition(self, request, obj, message):
+        self._record_in_owners(request, obj, "Added")
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        self._record_in_owners(request, obj, "Changed")
+        return super().log_change(request, obj, message)
+
+    def _record_in_owners(self, request, obj, verb):
+        for owner in {*request.row_owners, *self.owners(obj)}:
+            reversion.add_to_revision(owner)
+        reversion.set_comment(f"{verb} {obj._meta.verbose_name} “{obj}” on its own page.")
+
+
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(OwnedRowAdmin):
     list_display = ["address_1", "city", "state_province", "postal_code", "location"]
     list_filter = ["state_province", "address_type"]
     search_fields = ["address_1", "city", "postal_code", "location__name"]
@@ -246,7 +846,7 @@ class AddressAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceAtLocation)
-class ServiceAtLocationAdmin(admin.ModelAdmin):
+class ServiceAtLocationAdmin(OwnedRowAdmin):
     list_display = ["service", "location"]
     search_fields = ["service__name", "location__name"]
     autocomplete_fields = ["service", "location"]
@@ -254,7 +854,7 @@ class ServiceAtLocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Phone)
-class PhoneAdmin(admin.ModelAdmin):
+class PhoneAdmin(OwnedRowAdmin):
     list_display = ["number", "extension", "type", "service", "location", "organization"]
     list_filter = ["type"]
     search_fields = ["number", "description", "service__name", "organization__name"]
@@ -263,7 +863,7 @@ class PhoneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(admin.ModelAdmin):
+class ScheduleAdmin(OwnedRowAdmin):
     list_display = ["__str__", "service", "location", "open_24_7"]
     list_filter = ["open_24_7", "weekday"]
     search_fields = ["service__name", "location__name", "notes"]
@@ -272,7 +872,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceArea)
-class ServiceAreaAdmin(admin.ModelAdmin):
+class ServiceAreaAdmin(OwnedRowAdmin):
     list_display = ["__str__", "extent", "service"]
     list_filter = ["extent", "state"]
     search_fields = ["service__name", "state", "county", "city"]
@@ -293,3 +893,55 @@ class SynonymAdmin(admin.ModelAdmin):
     @admin.display(description="needs")
     def need_list(self, obj):
         return ", ".join(need.name for need in obj.needs.all())
+
+
+# Suggestions from the public (resources.suggestions): a queue a curator works through.
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(admin.ModelAdmin):
+    """Suggestions come only from the public form, and none is deleted: a curator resolves
+    or dismisses each, by the actions or by its state on its page."""
+
+    list_display = ["created", "service_link", "short_message", "state"]
+    list_filter = ["state"]
+    list_select_related = ["service"]
+    search_fields = ["message", "service__name"]
+    ordering = suggestions.QUEUE_ORDER
+    fields = ["service", "message", "created", "state", "note", "resolved_by", "resolved_at"]
+    readonly_fields = ["service", "message", "created", "resolved_by", "resolved_at"]
+    actions = ["mark_resolved", "dismiss"]
+
+    @admin.display(description="service", ordering="service__name")
+    def service_link(self, obj):
+        url = reverse("admin:resources_service_change", args=[obj.service_id])
+        return format_html('<a href="{}">{}</a>', url, obj.service.name)
+
+    @admin.display(description="message")
+    def short_message(self, obj):
+        return obj.message if len(obj.message) <= 80 else obj.message[:79] + "…"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "state" in form.changed_data:
+            suggestions.set_state(obj, obj.state, by=request.user)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark the selected suggestions resolved", permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        self._close(request, queryset, Suggestion.State.RESOLVED, "Resolved")
+
+    @admin.action(description="Dismiss the selected suggestions", permissions=["change"])
+    def dismiss(self, request, queryset):
+        self._close(request, queryset, Suggestion.State.DISMISSED, "Dismissed")
+
+    def _close(self, request, queryset, state, verb):
+        changed = suggestions.close(queryset, state, by=request.user)
+        for suggestion in changed:  # one log entry for each, as a form save writes
+            self.log_change(request, suggestion, f"{verb}.")
+        self.message_user(request, f"{verb} {len(changed)} suggestion(s).", messages.SUCCESS)

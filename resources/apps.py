@@ -13,8 +13,10 @@ class ResourcesConfig(AppConfig):
     verbose_name = "Directory"
 
     def ready(self):
+        from . import history
         from .search import synonyms
 
+        history.register()
         # The index lives in the database (functions and triggers): put it in place after
         # every migrate, as Django does with permissions.
         post_migrate.connect(install_search_index, sender=self, dispatch_uid="search_index")

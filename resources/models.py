@@ -6,6 +6,7 @@ services and organizations add a slug for readable page URLs.
 
 import uuid
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -137,6 +138,14 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Two entries for one organization split its services between two pages.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="organization_name_unique",
+                violation_error_message="An organization with this name is already here.",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -306,6 +315,14 @@ class Service(models.Model):
         blank=True,
         help_text="When a curator last confirmed this information with the provider or source.",
     )
+    last_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The curator who last confirmed it.",
+    )
     created = models.DateTimeField(default=timezone.now, editable=False)
     modified = models.DateTimeField(auto_now=True)
     # Derived from the rest by the database (resources.search.index), for search and filters.
@@ -317,7 +334,9 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
-        permissions = [("publish_service", "Can publish and archive services")]
+        permissions = [
+            ("publish_service", "Can publish, send back, archive, restore and verify services")
+        ]
         indexes = [
             # Full-text search of the search page and the API's q parameter.
             GinIndex(fields=["search_vector"], name="service_search_vector_gin"),
@@ -946,3 +965,48 @@ class ShippedRow(models.Model):
 
     def __str__(self):
         return f"{self.model} {self.object_pk}"
+
+
+class Suggestion(models.Model):
+    """A member of the public's note that a service's entry is wrong or out of date.
+
+    It holds the words and the service, nothing about who sent it (no address, cookie or
+    contact), and waits in the admin's queue until a curator resolves or dismisses it.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    MAX_LENGTH = 2000
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="suggestions")
+    message = models.TextField(max_length=MAX_LENGTH)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="What was done about it, for other curators.")
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["state", "created"], name="suggestion_queue_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(message=""), name="suggestion_has_message"),
+            models.CheckConstraint(
+                condition=Q(state="open", resolved_at__isnull=True)
+                | (~Q(state="open") & Q(resolved_at__isnull=False)),
+                name="suggestion_resolved_when_closed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Suggestion for {self.service}: {self.message[:60]}"

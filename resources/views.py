@@ -219,6 +219,25 @@ def service_detail(request, slug):
     )
 
 
+@never_cache
+@require_safe
+def service_preview(request, slug):
+    """A service of any state as its public page would show it, for the curators who may
+    see it in the admin: marked as a preview, never cached, never indexed; a 404 to anyone
+    else, as if it did not exist."""
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm("resources.view_service")):
+        raise Http404
+    service = get_object_or_404(Service.objects.for_display(), slug=slug)
+    response = render(
+        request,
+        "resources/service_detail.html",
+        {"service": service, "referral_ids": set(), "preview": True},
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @require_safe
 def organization_detail(request, slug):
     organization = get_object_or_404(Organization, slug=slug)
@@ -279,6 +298,8 @@ def same_origin(view):
     @csrf_exempt
     @wraps(view)
     def checked(request, *args, **kwargs):
+        if request.method in {"GET", "HEAD", "OPTIONS", "TRACE"}:  # reading forges nothing
+            return view(request, *args, **kwargs)
         site = request.META.get("HTTP_SEC_FETCH_SITE")
         origin = request.META.get("HTTP_ORIGIN") or _origin(request.META.get("HTTP_REFERER"))
         if site is not None:

@@ -55,6 +55,7 @@ def client():
 def unthrottled(settings):
     """For tests that ask more questions than one client may (directory/ratelimit.py)."""
     settings.API_ANON_RATE = settings.SEARCH_PAGE_RATE = "1000000/min"
+    settings.SUGGESTION_RATE = "1000000/min"
 
 
 @pytest.fixture(scope="session")

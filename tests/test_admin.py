@@ -40,6 +40,7 @@ def service_form(**overrides):
         **inline_management("phones"),
         **inline_management("schedules"),
         **inline_management("service_areas"),
+        **inline_management("suggestions"),
     }
     data.update(overrides)
     return data
@@ -71,7 +72,9 @@ def test_every_directory_model_is_in_the_admin():
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m.__name__)
 def test_staff_can_open_every_changelist_and_add_form(staff_client, model, directory_data):
     assert staff_client.get(admin_url(model, "changelist")).status_code == 200
-    assert staff_client.get(admin_url(model, "add")).status_code == 200
+    # Suggestions come from the public only.
+    expected = 403 if model.__name__ == "Suggestion" else 200
+    assert staff_client.get(admin_url(model, "add")).status_code == expected
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m.__name__)
@@ -122,14 +125,21 @@ def test_an_invalid_inline_schedule_saves_neither_the_service_nor_the_schedule(s
     assert not Schedule.objects.exists()
 
 
-def test_publishing_without_an_organization_gets_a_field_error(staff_client):
-    response = staff_client.post(
-        admin_url(Service, "add"),
-        service_form(publication_state="published", source_document="seed.txt"),
+def test_publishing_without_an_organization_is_refused_with_the_reason(staff_client):
+    orphan = Service.objects.create(
+        name="Orphan",
+        slug="orphan",
+        source_document="seed.txt",
+        publication_state=PublicationState.IN_REVIEW,
     )
-    assert response.status_code == 200
-    assert "organization" in response.context["adminform"].form.errors
-    assert not Service.objects.exists()
+    response = staff_client.post(
+        admin_url(Service, "changelist"),
+        {"action": "publish", "confirmed": "yes", "_selected_action": [orphan.pk]},
+        follow=True,
+    )
+    assert "Not published — Orphan: Choose the organization" in response.content.decode()
+    orphan.refresh_from_db()
+    assert orphan.publication_state == PublicationState.IN_REVIEW
 
 
 def test_a_valid_service_is_saved_with_its_inlines(staff_client):
@@ -181,7 +191,7 @@ def test_the_publish_action_refuses_what_cannot_be_published(staff_client):
     orphan = Service.objects.create(name="Orphan", slug="orphan", source_document="seed.txt")
     response = staff_client.post(
         admin_url(Service, "changelist"),
-        {"action": "publish", "_selected_action": [ready.pk, orphan.pk]},
+        {"action": "publish", "confirmed": "yes", "_selected_action": [ready.pk, orphan.pk]},
         follow=True,
     )
     assert response.status_code == 200
@@ -193,18 +203,18 @@ def test_the_publish_action_refuses_what_cannot_be_published(staff_client):
 
 
 def test_publishing_a_service_no_place_search_can_find_warns_the_curator(staff_client):
-    placeless = make_service(name="Nowhere program", publication_state=PublicationState.DRAFT)
-    national = make_service(name="National line", publication_state=PublicationState.DRAFT)
+    placeless = make_service(name="Nowhere program", publication_state=PublicationState.IN_REVIEW)
+    national = make_service(name="National line", publication_state=PublicationState.IN_REVIEW)
     ServiceArea.objects.create(service=national, extent=ServiceArea.Extent.NATIONWIDE)
 
     response = staff_client.post(
         admin_url(Service, "changelist"),
-        {"action": "publish", "_selected_action": [placeless.pk, national.pk]},
+        {"action": "publish", "confirmed": "yes", "_selected_action": [placeless.pk, national.pk]},
         follow=True,
     )
 
     html = response.content.decode()
-    assert "Published 2 service(s)." in html
+    assert "Published: 2 service(s)." in html
     assert "Nowhere program is published, but no search by place will find it" in html
     assert "National line is published, but" not in html
 

@@ -3,11 +3,9 @@
 import time
 
 import pytest
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Permission, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from resources.models import PublicationState, Service
 from tests.factories import make_organization, make_service
@@ -51,73 +49,6 @@ def states(services):
         key: (s.publication_state, s.last_verified)
         for key, s in ((key, Service.objects.get(pk=s.pk)) for key, s in services.items())
     }
-
-
-@pytest.mark.parametrize(
-    ("codenames", "allowed"),
-    [
-        (["view_service"], set()),
-        (["view_service", "change_service"], {"mark_verified_today"}),
-        (
-            ["view_service", "change_service", "publish_service"],
-            {"publish", "archive", "mark_verified_today"},
-        ),
-    ],
-    ids=["view-only", "editor", "reviewer"],
-)
-def test_each_bulk_action_needs_its_permission_even_by_a_crafted_post(
-    client, services, codenames, allowed
-):
-    client.force_login(staff("curator", *codenames))
-    for action in ("publish", "archive", "mark_verified_today"):
-        before = states(services)
-        run_action(client, action, services)
-        changed = states(services) != before
-        assert changed == (action in allowed), (codenames, action)
-        entries = LogEntry.objects.filter(change_message__icontains=action.split("_")[0])
-        assert entries.exists() == (action in allowed), (codenames, action)
-        LogEntry.objects.all().delete()
-        for service in services.values():  # as it was, for the next action
-            service.save()
-
-
-def test_every_bulk_action_writes_a_log_entry_for_each_service(client, services):
-    user = staff("reviewer", "view_service", "change_service", "publish_service")
-    client.force_login(user)
-
-    run_action(client, "publish", {"draft": services["draft"]})
-    run_action(client, "mark_verified_today", services)
-    run_action(client, "archive", services)
-
-    entries = LogEntry.objects.filter(user=user, action_flag=CHANGE)
-    messages = sorted((entry.object_repr, entry.change_message) for entry in entries)
-    assert messages == [
-        ("Draft clinic", "Archived."),
-        ("Draft clinic", "Marked verified today."),
-        ("Draft clinic", "Published."),
-        ("Open clinic", "Archived."),
-        ("Open clinic", "Marked verified today."),
-    ]
-
-
-def test_an_editor_cannot_publish_through_the_form(client, services):
-    client.force_login(staff("editor", "view_service", "change_service"))
-    draft = services["draft"]
-    page = client.get(reverse("admin:resources_service_change", args=[draft.pk]))
-    assert 'name="publication_state"' not in page.content.decode()
-
-    from tests.test_admin import service_form
-
-    client.post(
-        reverse("admin:resources_service_change", args=[draft.pk]),
-        service_form(
-            name=draft.name,
-            slug=draft.slug,
-            organization=str(draft.organization.pk),
-            publication_state="published",
-        ),
-    )
-    assert Service.objects.get(pk=draft.pk).publication_state == PublicationState.DRAFT
 
 
 def sign_in(client, username, password, address="203.0.113.9"):

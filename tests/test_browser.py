@@ -1,5 +1,6 @@
 """The public pages in a real Chromium, driven by Playwright against the live server."""
 
+import importlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -7,8 +8,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.db import connection
 from playwright.sync_api import expect, sync_playwright
 
 from resources.shipped import load_shipped
@@ -225,7 +228,55 @@ def test_a_curator_signs_in_to_the_admin(tab):
     submit(page, page.get_by_role("button", name="Log in"))
 
     assert page.url == tab.base + "/admin/"
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Curation")).to_be_visible()
+
+
+def sign_in_as(tab, group):
+    # Each browser test empties the database after it, the groups the migration made too.
+    if not Group.objects.filter(name=group).exists():
+        migration = importlib.import_module("resources.migrations.0020_curator_groups")
+        migration.create_groups(apps, connection.schema_editor())
+    user = User.objects.create_user(group.lower(), password="a long pass phrase", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    page = tab.page
+    tab.open("/admin/login/?next=/admin/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("a long pass phrase")
+    submit(page, page.get_by_role("button", name="Log in"))
+
+
+def test_an_editor_adds_a_service_its_organization_and_weekday_hours_in_one_form(tab):
+    sign_in_as(tab, "Editors")
+    page = tab.page
+    tab.open("/admin/resources/service/add/")
+    page.get_by_label("Name:", exact=True).fill("Evening legal clinic")
+    page.get_by_label("Or a new organization").fill("Riverside Survivors Legal Project")
+    page.get_by_label("Source url").fill("https://example.org/riverside")
+    page.locator("#schedules-group .add-row a").click()
+    for day in ("Mon", "Tue", "Wed", "Thu", "Fri"):
+        page.locator("#schedules-0").get_by_label(day, exact=True).check()
+    page.locator("#id_schedules-0-opens_at").fill("17:00")
+    page.locator("#id_schedules-0-closes_at").fill("20:00")
+    assert page.locator(".timezonewarning").count() == 0
+    submit(page, page.get_by_role("button", name="Save", exact=True))
+
+    expect(page.locator(".messagelist")).to_contain_text("Added the organization")
+    submit(page, page.locator("#result_list").get_by_role("link", name="Evening legal clinic"))
+    expect(page.locator("#schedules-group tbody tr.has_original")).to_have_count(5)
+    submit(page, page.get_by_role("button", name="Submit for review"))
+    expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
+
+
+def test_a_reviewer_reads_state_verification_and_suggestions_without_scrolling_sideways(tab):
+    sign_in_as(tab, "Reviewers")
+    tab.open("/admin/resources/service/")
+    page = tab.page
+    for heading in ("State", "Verified", "Suggestions"):
+        expect(page.locator("#result_list thead")).to_contain_text(heading)
+    widths = page.evaluate(
+        "[...document.querySelectorAll('.results, html')].map(e => e.scrollWidth - e.clientWidth)"
+    )
+    assert widths == [0, 0]
 
 
 def test_a_caseworker_searches_in_their_words_near_a_place_then_widens(tab):

@@ -24,7 +24,7 @@ from resources.hsds.taxonomies import NEEDS
 from resources.models import Location, Service
 from tests.conftest import FormClient
 from tests.factories import make_need, make_rich_service
-from tests.test_safety import POST_ROUTES, routes
+from tests.test_safety import FORM_ROUTES, POST_ROUTES, routes
 
 # These tests ask thousands of questions, past the limit for one client.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("unthrottled")]
@@ -87,6 +87,7 @@ PARAMETERS = {
     "resources:referral_add": ["service", "next"],
     "resources:referral_remove": ["service", "next"],
     "resources:referral_clear": ["next"],
+    "resources:suggest": ["message", "website"],
     "admin:login": ["next", "username", "password"],
     "api:service-list": [*FILTERS, *V1_PAGES],
     "api:service-facets": FILTERS,
@@ -136,7 +137,8 @@ class Url:
 
     @property
     def admin(self):
-        return self.name.startswith("admin:")
+        # The staff's pages: the admin, and a draft's preview (a 404 to anyone else).
+        return self.name.startswith("admin:") or self.name == "resources:service_preview"
 
     @property
     def api(self):
@@ -144,7 +146,7 @@ class Url:
 
     @property
     def takes_post(self):
-        return self.name in POST_ROUTES or self.name == "admin:login"
+        return self.name in POST_ROUTES | FORM_ROUTES or self.name == "admin:login"
 
     @property
     def format_suffix(self):
@@ -190,6 +192,9 @@ class Site:
             "api:population-detail": self.service.populations.get().slug,
             "resources:organization": self.service.organization.slug,
             "resources:service": self.service.slug,
+            "resources:suggest": self.service.slug,
+            "resources:suggest_thanks": self.service.slug,
+            "resources:service_preview": self.service.slug,
         }
         self.by_name = {
             "pk": self.service.pk,
@@ -201,6 +206,8 @@ class Site:
             "app_label": "resources",
             "content_type_id": "1",
             "url": "nowhere/",
+            "version_id": "1",
+            "name": "publish",
         }
         self.urls = [
             Url(concrete(route.pattern, self.kwargs(route)), route.name, route.pattern)
