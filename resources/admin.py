@@ -63,9 +63,9 @@ class CuratedForm(forms.ModelForm):
         return cleaned
 
     def _check_not_overtaken(self):
-        started_from = self.cleaned_data.get("edited_version")
-        if self.instance._state.adding or not started_from:
+        if self.instance._state.adding:
             return
+        started_from = self.cleaned_data.get("edited_version")
         model = type(self.instance)
         # Locked until this save ends, so two saves cannot both pass this check.
         now = model._default_manager.select_for_update().get(pk=self.instance.pk).modified
@@ -166,6 +166,10 @@ class CuratedAdmin(admin.ModelAdmin):
             message = json.dumps(message)
         reversion.set_comment(LogEntry(change_message=message).get_change_message())
 
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or publishing.may_change(obj, request.user))
+
     def has_delete_permission(self, request, obj=None):
         # Services are archived, never deleted; organizations and locations stay for the
         # history of the services that pointed at them.
@@ -178,19 +182,19 @@ class CuratedAdmin(admin.ModelAdmin):
         if obj is None or not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         recorded = list(history.versions(obj)[: self.HISTORY_SHOWN + 1])
-        entries = []
-        for newer, older in zip(
-            recorded[: self.HISTORY_SHOWN], recorded[1:] + [None], strict=False
-        ):
-            snapshot = history.Snapshot.of_version(newer)
-            before = history.Snapshot.of_version(older) if older else None
-            entries.append(
-                {
-                    "version": newer,
-                    "changes": history.changes(before, snapshot) if before else None,
-                    "is_current": newer is recorded[0],
-                }
-            )
+        snapshots = [history.Snapshot.of_version(version) for version in recorded]
+        entries = [
+            {
+                "version": version,
+                "changes": (
+                    history.changes(snapshots[i + 1], snapshots[i])
+                    if i + 1 < len(snapshots)
+                    else None
+                ),
+                "is_current": i == 0,
+            }
+            for i, version in enumerate(recorded[: self.HISTORY_SHOWN])
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": f"History: {obj}",
@@ -198,7 +202,7 @@ class CuratedAdmin(admin.ModelAdmin):
             "object": obj,
             "opts": self.opts,
             "entries": entries,
-            "can_restore": self.has_change_permission(request, obj),
+            "can_restore": self.may_restore(request, obj),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.history_template, context)
@@ -214,10 +218,16 @@ class CuratedAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def may_restore(self, request, obj):
+        # Undoing is a reviewer's, as publishing is.
+        return self.has_change_permission(request, obj) and request.user.has_perm(
+            publishing.PUBLISH
+        )
+
     @method_decorator(require_POST)
     def restore_view(self, request, object_id, version_id):
         obj = self.get_object(request, object_id)
-        if obj is None or not self.has_change_permission(request, obj):
+        if obj is None or not self.may_restore(request, obj):
             raise PermissionDenied
         version = get_object_or_404(history.versions(obj), pk=version_id)
         try:
@@ -269,7 +279,7 @@ class ScheduleForm(forms.ModelForm):
         self.more_days = []
 
     def clean_weekday(self):
-        days = sorted(self.cleaned_data["weekday"])
+        days = sorted(set(self.cleaned_data["weekday"]))
         self.more_days = days[1:]
         return days[0] if days else None
 
@@ -280,7 +290,14 @@ class ScheduleFormSet(BaseInlineFormSet):
         for form in self.forms:
             if not form.more_days or form in self.deleted_forms or not form.instance.pk:
                 continue
+            owner = {
+                "service_id": form.instance.service_id,
+                "location_id": form.instance.location_id,
+            }
             for day in form.more_days:
+                same = {"opens_at": form.instance.opens_at, "closes_at": form.instance.closes_at}
+                if Schedule.objects.filter(**owner, **same, weekday=day).exists():
+                    continue  # that day already has these hours
                 copy = Schedule(
                     **{
                         name: getattr(form.instance, name)
@@ -328,9 +345,25 @@ class ServiceAtLocationInline(admin.TabularInline):
     extra = 0
 
 
-class LocationServiceInline(ServiceAtLocationInline):
+class LocationServiceInline(admin.TabularInline):
+    """The services offered at a location, to read: a service's places are changed on the
+    service's page, where that is recorded and reviewed with the rest of it."""
+
+    model = ServiceAtLocation
     fields = ["service", "description"]
-    autocomplete_fields = ["service"]
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    verbose_name_plural = "services offered here (change them on each service's page)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class AddressInline(admin.StackedInline):
@@ -637,11 +670,6 @@ class ServiceAdmin(CuratedAdmin):
     def open_suggestions(self, obj):
         return obj.open_suggestion_count or ""
 
-    def has_change_permission(self, request, obj=None):
-        if obj is None:
-            return super().has_change_permission(request)
-        return publishing.may_edit(obj, request.user)
-
     def view_on_site(self, obj):
         if obj.publication_state == PublicationState.PUBLISHED:
             return obj.get_absolute_url()
@@ -706,9 +734,9 @@ class ServiceAdmin(CuratedAdmin):
             self._report(request, transition, publishing.apply(transition, [service], request.user))
         return HttpResponseRedirect(reverse("admin:resources_service_change", args=[service.pk]))
 
-    def _take(self, request, queryset, name):
+    def _take(self, request, services, name):
         transition = publishing.TRANSITIONS[name]
-        outcome = publishing.apply(transition, list(queryset), request.user)
+        outcome = publishing.apply(transition, list(services), request.user)
         self._report(request, transition, outcome)
 
     def _report(self, request, transition, outcome):
@@ -742,9 +770,19 @@ class ServiceAdmin(CuratedAdmin):
     def publish(self, request, queryset):
         """Shows the reviewer what each service changed since it was last published,
         and publishes once they confirm."""
-        if request.POST.get("confirmed") == "yes":
-            return self._take(request, queryset, "publish")
         services = list(queryset.select_related("organization"))
+        if request.POST.get("confirmed") == "yes":
+            # Only what the reviewer saw: a service changed since is left for another look.
+            seen = [
+                s for s in services if request.POST.get(f"seen-{s.pk}") == s.modified.isoformat()
+            ]
+            for service in set(services) - set(seen):
+                self.message_user(
+                    request,
+                    f"Not published — {service}: it changed after you reviewed it; look again.",
+                    messages.ERROR,
+                )
+            return self._take(request, seen, "publish")
         return TemplateResponse(
             request,
             "admin/resources/service/publish_confirmation.html",
@@ -753,7 +791,6 @@ class ServiceAdmin(CuratedAdmin):
                 "title": "Publish these services?",
                 "opts": self.opts,
                 "reviews": [(s, *history.changes_since_published(s)) for s in services],
-                "selected": [s.pk for s in services],
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             },
         )
@@ -802,13 +839,18 @@ class OwnedRowAdmin(admin.ModelAdmin):
         return [owner for owner in found if owner is not None]
 
     def has_change_permission(self, request, obj=None):
-        service = getattr(obj, "service", None)
-        if service is not None and not publishing.may_edit(service, request.user):
-            return False
-        return super().has_change_permission(request, obj)
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or publishing.may_change(obj, request.user))
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # Added to, or moved onto, something this curator may not change: refused.
+        for owner in {*request.row_owners, *self.owners(obj)}:
+            if not publishing.may_change(owner, request.user):
+                raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # Its owners before the change (it may be moved to another), each recorded as it
@@ -833,6 +875,8 @@ class OwnedRowAdmin(admin.ModelAdmin):
 
     def _record_in_owners(self, request, obj, verb):
         for owner in {*request.row_owners, *self.owners(obj)}:
+            # Its owner changed too: a curator's form open on it is now out of date.
+            type(owner).objects.filter(pk=owner.pk).update(modified=timezone.now())
             reversion.add_to_revision(owner)
         reversion.set_comment(f"{verb} {obj._meta.verbose_name} “{obj}” on its own page.")
 

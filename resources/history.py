@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import reversion
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
 from reversion.models import Version
 
 from .models import (
@@ -38,11 +39,11 @@ OWNED = {
         ("service_areas", ServiceArea, "service_id"),
         ("service_at_locations", ServiceAtLocation, "service_id"),
     ],
+    # A location's services are its services' own (each records and restores its places).
     Location: [
         ("addresses", Address, "location_id"),
         ("phones", Phone, "location_id"),
         ("schedules", Schedule, "location_id"),
-        ("service_at_locations", ServiceAtLocation, "location_id"),
     ],
     Organization: [("phones", Phone, "organization_id")],
 }
@@ -85,8 +86,13 @@ def ensure_baseline(obj):
 
 
 def versions(obj):
-    """obj's recorded versions, newest first, with their revisions."""
-    return Version.objects.get_for_object(obj).select_related("revision__user")
+    """obj's recorded versions, newest first, with their revisions and what else each
+    revision holds (the rows obj owned then)."""
+    return (
+        Version.objects.get_for_object(obj)
+        .select_related("revision__user")
+        .prefetch_related("revision__version_set")
+    )
 
 
 # Snapshots and their differences
@@ -150,8 +156,12 @@ def changes(old, new):
         for pk in new_rows.keys() - old_rows.keys():
             found.append(Change(f"{name} added", new=describe(owned, new_rows[pk])))
         for pk in old_rows.keys() & new_rows.keys():
-            label = describe(owned, old_rows[pk])
-            found += _field_changes(owned, old_rows[pk], new_rows[pk], prefix=f"{label}: ")
+            row_changes = _field_changes(owned, old_rows[pk], new_rows[pk], prefix="")
+            if row_changes:  # named (which can take a query) only when it changed
+                label = describe(owned, old_rows[pk])
+                for change in row_changes:
+                    change.what = f"{label}: {change.what}"
+                found += row_changes
     return found
 
 
@@ -227,7 +237,11 @@ def _concrete(model, values):
 
 def last_published(service):
     """The newest recorded version in which the service was published, or None."""
-    for version in versions(service):
+    # Narrowed in the database (the JSON as Django's serializer writes it), then checked.
+    candidates = versions(service).filter(
+        serialized_data__contains='"publication_state": "published"'
+    )
+    for version in candidates:
         if version.field_dict.get("publication_state") == "published":
             return version
     return None
@@ -251,32 +265,45 @@ class RestoreError(Exception):
 def restore(version, user):
     """Put obj back as it was in version, with the rows it owned then, in one
     transaction, and record that as a new version. Refused (RestoreError), with nothing
-    changed, when the version points at something that is no longer there."""
+    changed, when the version points at something no longer there or clashes with
+    something added since."""
     model = version._model
-    obj = model._default_manager.get(pk=version.object_id)
     snapshot_versions = _owned_versions(version)
-    missing = [problem for v in [version, *snapshot_versions] for problem in _missing_references(v)]
-    if missing:
+    try:
+        with transaction.atomic():
+            obj = model._default_manager.select_for_update().get(pk=version.object_id)
+            missing = [
+                problem for v in [version, *snapshot_versions] for problem in _missing_references(v)
+            ]
+            if missing:
+                raise RestoreError(
+                    "This version cannot be restored, because "
+                    + "; ".join(dict.fromkeys(missing))
+                    + ". Change it by hand instead."
+                )
+            kept = {name: getattr(obj, name) for name in KEPT_ON_RESTORE.get(model, [])}
+            ensure_baseline(obj)
+            for relation, owned, _ in OWNED.get(model, []):
+                keep = [v.object_id for v in snapshot_versions if v._model is owned]
+                getattr(obj, relation).exclude(pk__in=keep).delete()
+            version.revert()
+            for owned_version in snapshot_versions:
+                owned_version.revert()
+            obj = model._default_manager.get(pk=obj.pk)
+            for name, value in kept.items():
+                setattr(obj, name, value)
+            obj.save()
+            when = timezone.localtime(version.revision.date_created)
+            record(obj, user, f"Restored the version of {when:%d %b %Y %H:%M}.")
+            # Foreign keys are checked at commit: check them here, to answer in words.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    except IntegrityError as error:
         raise RestoreError(
-            "This version cannot be restored, because "
-            + "; ".join(dict.fromkeys(missing))
-            + ". Change it by hand instead."
-        )
-    kept = {name: getattr(obj, name) for name in KEPT_ON_RESTORE.get(model, [])}
-    with transaction.atomic():
-        ensure_baseline(obj)
-        for relation, owned, _ in OWNED.get(model, []):
-            keep = [v.object_id for v in snapshot_versions if v._model is owned]
-            getattr(obj, relation).exclude(pk__in=keep).delete()
-        version.revert()
-        for owned_version in snapshot_versions:
-            owned_version.revert()
-        obj = model._default_manager.get(pk=obj.pk)
-        for name, value in kept.items():
-            setattr(obj, name, value)
-        obj.save()
-        when = version.revision.date_created
-        record(obj, user, f"Restored the version of {when:%d %b %Y %H:%M}.")
+            "This version cannot be restored: it clashes with what the directory holds "
+            f"now ({str(error).splitlines()[0]}). Change it by hand instead."
+        ) from None
     return obj
 
 

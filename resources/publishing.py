@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import history
-from .models import Address, PublicationState, Service
+from .models import Address, Location, Organization, PublicationState, Service
 
 State = PublicationState
 EDIT = "resources.change_service"
@@ -98,6 +98,37 @@ def may_edit(service, user):
     return service.publication_state == State.PUBLISHED and user.has_perm(PUBLISH)
 
 
+def may_change(obj, user):
+    """Whether user may change obj, a service or anything a service shows (its
+    organization, a location, an address, a phone, hours, an area, a place): what
+    published services show is a reviewer's to change, like the services themselves."""
+    if isinstance(obj, Service):
+        return may_edit(obj, user)
+    if user.has_perm(PUBLISH):
+        return True
+    return not shown_by_published(obj)
+
+
+def shown_by_published(obj):
+    """Whether a published (or archived, frozen) service shows obj."""
+    frozen = Service.objects.exclude(publication_state__in=[State.DRAFT, State.IN_REVIEW])
+    if isinstance(obj, Organization):
+        return frozen.filter(organization=obj).exists()
+    if isinstance(obj, Location):
+        return frozen.filter(service_at_locations__location=obj).exists()
+    owners = [
+        getattr(obj, name)
+        for name in ("service", "location", "organization")
+        if getattr(obj, name + "_id", None) is not None
+    ]
+    return any(
+        owner.publication_state not in (State.DRAFT, State.IN_REVIEW)
+        if isinstance(owner, Service)
+        else shown_by_published(owner)
+        for owner in owners
+    )
+
+
 @dataclass
 class Outcome:
     done: list = field(default_factory=list)
@@ -123,7 +154,8 @@ def apply(transition, services, user):
             history.ensure_baseline(service)
             service.publication_state = transition.target
             try:
-                service.full_clean()
+                if transition.target == State.PUBLISHED:
+                    service.full_clean()
             except ValidationError as error:
                 service.refresh_from_db()
                 outcome.refused[service] = " ".join(error.messages)

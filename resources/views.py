@@ -228,7 +228,8 @@ def service_preview(request, slug):
     user = request.user
     if not (user.is_active and user.is_staff and user.has_perm("resources.view_service")):
         raise Http404
-    service = get_object_or_404(Service.objects.for_display(), slug=slug)
+    # From the primary: a replica may not have the change just saved yet.
+    service = get_object_or_404(Service.objects.using("default").for_display(), slug=slug)
     response = render(
         request,
         "resources/service_detail.html",

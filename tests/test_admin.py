@@ -46,6 +46,16 @@ def service_form(**overrides):
     return data
 
 
+def confirmed_publish(*services):
+    """The bulk "Publish" action, confirmed after reading what each service changed."""
+    return {
+        "action": "publish",
+        "confirmed": "yes",
+        "_selected_action": [s.pk for s in services],
+        **{f"seen-{s.pk}": s.modified.isoformat() for s in services},
+    }
+
+
 @pytest.fixture
 def staff_client(client, admin_user):
     client.force_login(admin_user)
@@ -134,7 +144,7 @@ def test_publishing_without_an_organization_is_refused_with_the_reason(staff_cli
     )
     response = staff_client.post(
         admin_url(Service, "changelist"),
-        {"action": "publish", "confirmed": "yes", "_selected_action": [orphan.pk]},
+        confirmed_publish(orphan),
         follow=True,
     )
     assert "Not published — Orphan: Choose the organization" in response.content.decode()
@@ -191,7 +201,7 @@ def test_the_publish_action_refuses_what_cannot_be_published(staff_client):
     orphan = Service.objects.create(name="Orphan", slug="orphan", source_document="seed.txt")
     response = staff_client.post(
         admin_url(Service, "changelist"),
-        {"action": "publish", "confirmed": "yes", "_selected_action": [ready.pk, orphan.pk]},
+        confirmed_publish(ready, orphan),
         follow=True,
     )
     assert response.status_code == 200
@@ -209,7 +219,7 @@ def test_publishing_a_service_no_place_search_can_find_warns_the_curator(staff_c
 
     response = staff_client.post(
         admin_url(Service, "changelist"),
-        {"action": "publish", "confirmed": "yes", "_selected_action": [placeless.pk, national.pk]},
+        confirmed_publish(placeless, national),
         follow=True,
     )
 
@@ -229,6 +239,7 @@ def test_saving_a_published_service_with_only_a_confidential_address_warns(staff
         organization=str(service.organization_id),
         publication_state="published",
         source_document="seed.txt",
+        edited_version=service.modified.isoformat(),
         **{
             "service_at_locations-TOTAL_FORMS": "1",
             "service_at_locations-INITIAL_FORMS": "1",

@@ -90,6 +90,15 @@ def edit_form(service, **overrides):
     return data
 
 
+def bulk(action, *services):
+    """A bulk action's POST; for publishing, as confirmed after reading each service."""
+    data = {"action": action, "_selected_action": [s.pk for s in services]}
+    if action == "publish":
+        data["confirmed"] = "yes"
+        data.update({f"seen-{s.pk}": s.modified.isoformat() for s in services})
+    return data
+
+
 # Roles
 
 
@@ -124,9 +133,7 @@ ROLES = list(ALLOWED)
 @pytest.mark.parametrize("name", list(TRANSITION_FROM))
 def test_each_workflow_step_as_a_bulk_action_needs_its_role(client, role, name):
     service = service_in(TRANSITION_FROM[name])
-    sign_in(client, role).post(
-        CHANGELIST, {"action": name, "confirmed": "yes", "_selected_action": [service.pk]}
-    )
+    sign_in(client, role).post(CHANGELIST, bulk(name, service))
     moved = Service.objects.get(pk=service.pk).publication_state != TRANSITION_FROM[name]
     assert moved == (name in ALLOWED[role])
     assert LogEntry.objects.exists() == (name in ALLOWED[role])
@@ -283,7 +290,8 @@ def test_every_change_is_recorded_with_who_and_old_and_new_values(client):
 
     page = client.get(reverse("admin:resources_service_history", args=[service.pk]))
     html = page.content.decode()
-    assert "Old words." in html and "New words." in html and "Restore this version" in html
+    assert "Old words." in html and "New words." in html
+    assert "Restore this version" not in html  # a reviewer's
     assert Phone.objects.get(pk=phone.pk).number == "(312) 555-0111"
 
 
@@ -564,3 +572,101 @@ def test_an_editor_cannot_change_or_delete_a_published_service_row_on_its_own_pa
     delete = reverse("admin:resources_phone_delete", args=[phone.pk])
     client.post(delete, {"post": "yes"})
     assert Phone.objects.get(pk=phone.pk).number == "(312) 555-0100"
+
+
+def test_an_editor_cannot_add_a_row_to_a_published_service_on_its_own_page(client):
+    published = service_in(State.PUBLISHED)
+    sign_in(client, "editor")
+    data = {"number": "(312) 555-0199", "type": "voice", "position": "0", "service": published.pk}
+    assert client.post(reverse("admin:resources_phone_add"), data).status_code == 403
+    assert not published.phones.exists()
+
+
+def test_what_a_published_service_shows_is_a_reviewers_to_change(client):
+    published = service_in(State.PUBLISHED)
+    shelter = make_location(organization=published.organization, name="Shelter")
+    ServiceAtLocation.objects.create(service=published, location=shelter)
+    draft_only = make_location(name="Future office")
+    sign_in(client, "editor")
+    for obj, editable in [
+        (shelter, False),
+        (published.organization, False),
+        (draft_only, True),
+    ]:
+        page = client.get(change_url(obj)).content.decode()
+        assert ('name="_save"' in page) == editable, obj
+
+
+def test_only_a_reviewer_restores_a_version(client):
+    draft = service_in(State.DRAFT, description="Before.")
+    history.ensure_baseline(draft)
+    original = history.versions(draft).first()
+    Service.objects.filter(pk=draft.pk).update(description="After.")
+    url = reverse("admin:resources_service_restore", args=[draft.pk, original.pk])
+    assert sign_in(client, "editor").post(url).status_code == 403
+    assert Service.objects.get(pk=draft.pk).description == "After."
+
+
+def test_a_version_that_clashes_with_a_newer_entry_is_refused_in_words(client):
+    draft = service_in(State.DRAFT, slug="clinic")
+    history.ensure_baseline(draft)
+    original = history.versions(draft).first()
+    Service.objects.filter(pk=draft.pk).update(slug="clinic-old")
+    service_in(State.DRAFT, slug="clinic")  # the old slug, taken since
+
+    client.force_login(curator("reviewer"))
+    url = reverse("admin:resources_service_restore", args=[draft.pk, original.pk])
+    response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "clashes with what the directory holds now" in response.content.decode()
+    assert Service.objects.get(pk=draft.pk).slug == "clinic-old"
+
+
+def test_bulk_publishing_leaves_what_changed_after_the_review(client):
+    service = service_in(State.IN_REVIEW, description="Reviewed words.")
+    reviewed = service.modified.isoformat()
+    service.description = "Words nobody reviewed."
+    service.save()
+    sign_in(client, "reviewer")
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "publish",
+            "confirmed": "yes",
+            "_selected_action": [service.pk],
+            f"seen-{service.pk}": reviewed,
+        },
+        follow=True,
+    )
+    assert "changed after you reviewed it" in response.content.decode()
+    assert Service.objects.get(pk=service.pk).publication_state == State.IN_REVIEW
+
+
+def test_a_day_ticked_twice_or_already_there_is_not_written_twice(client):
+    service = service_in(State.DRAFT)
+    Schedule.objects.create(service=service, weekday=2, opens_at="09:00", closes_at="17:00")
+    sign_in(client, "editor")
+    data = edit_form(
+        service,
+        **{
+            "schedules-TOTAL_FORMS": "1",
+            "schedules-0-weekday": ["1", "1", "2"],
+            "schedules-0-opens_at": "09:00",
+            "schedules-0-closes_at": "17:00",
+        },
+    )
+    assert client.post(change_url(service), data).status_code == 302
+    assert sorted(service.schedules.values_list("weekday", flat=True)) == [1, 2]
+
+
+def test_a_row_changed_elsewhere_makes_an_open_service_form_out_of_date(client):
+    draft = service_in(State.DRAFT)
+    phone = make_phone(service=draft, number="(312) 555-0100")
+    opened = edit_form(draft)  # a curator has the service open
+    sign_in(client, "editor")
+    data = {"number": "(312) 555-0123", "type": "voice", "position": "0", "service": draft.pk}
+    assert client.post(change_url(phone), data).status_code == 302
+
+    response = client.post(change_url(draft), opened)
+    assert "while you were editing it" in response.content.decode()
+    assert Phone.objects.get(pk=phone.pk).number == "(312) 555-0123"
