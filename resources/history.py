@@ -252,7 +252,10 @@ def changes_since_published(service):
     last published (everything, when it never was). Returns (version or None, changes)."""
     version = last_published(service)
     old = Snapshot.of_version(version) if version else Snapshot.empty(Service)
-    return version, changes(old, Snapshot.of_object(service))
+    now = Snapshot.of_object(service)
+    # That it is no longer published goes without saying.
+    now.fields.pop("publication_state")
+    return version, changes(old, now)
 
 
 # Restoring
