@@ -345,16 +345,11 @@ class ServiceAtLocationInline(admin.TabularInline):
     extra = 0
 
 
-class LocationServiceInline(admin.TabularInline):
-    """The services offered at a location, to read: a service's places are changed on the
-    service's page, where that is recorded and reviewed with the rest of it."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on another record's page to read, each linked to its own page."""
 
-    model = ServiceAtLocation
-    fields = ["service", "description"]
-    readonly_fields = fields
     show_change_link = True
     extra = 0
-    verbose_name_plural = "services offered here (change them on each service's page)"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -364,6 +359,16 @@ class LocationServiceInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class LocationServiceInline(ReadOnlyInline):
+    """The services offered at a location, to read: a service's places are changed on the
+    service's page, where that is recorded and reviewed with the rest of it."""
+
+    model = ServiceAtLocation
+    fields = ["service", "description"]
+    readonly_fields = fields
+    verbose_name_plural = "services offered here (change them on each service's page)"
 
 
 class AddressInline(admin.StackedInline):
@@ -523,7 +528,7 @@ def unique_slug(model, name):
     return slug
 
 
-class SuggestionInline(admin.TabularInline):
+class SuggestionInline(ReadOnlyInline):
     """A service's suggestions on its page, open ones first, to read: each is resolved or
     dismissed in the queue, through its link."""
 
@@ -531,18 +536,7 @@ class SuggestionInline(admin.TabularInline):
     fields = ["message", "created", "state"]
     readonly_fields = fields
     ordering = suggestions.QUEUE_ORDER
-    show_change_link = True
-    extra = 0
     verbose_name_plural = "suggestions from the public"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NeedsVerificationFilter(admin.SimpleListFilter):
