@@ -181,27 +181,27 @@ class CuratedAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         if obj is None or not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        recorded = list(history.versions(obj)[: self.HISTORY_SHOWN + 1])
-        snapshots = [history.Snapshot.of_version(version) for version in recorded]
-        entries = [
-            {
-                "version": version,
-                "changes": (
-                    history.changes(snapshots[i + 1], snapshots[i])
-                    if i + 1 < len(snapshots)
-                    else None
+        # Its own versions, and those of the records it shows that keep their own history
+        # (a service's organization and places), newest first.
+        entries = history.entries(obj, self.HISTORY_SHOWN)
+        for record in self.shown_elsewhere(obj):
+            meta = record._meta
+            subject = {
+                "kind": meta.verbose_name,
+                "name": str(record),
+                "url": reverse(
+                    f"admin:{meta.app_label}_{meta.model_name}_history", args=[record.pk]
                 ),
-                "is_current": i == 0,
             }
-            for i, version in enumerate(recorded[: self.HISTORY_SHOWN])
-        ]
+            entries += history.entries(record, self.HISTORY_SHOWN, subject=subject)
+        entries.sort(key=lambda entry: entry["version"].revision.date_created, reverse=True)
         context = {
             **self.admin_site.each_context(request),
             "title": f"History: {obj}",
             "subtitle": None,
             "object": obj,
             "opts": self.opts,
-            "entries": entries,
+            "entries": entries[: self.HISTORY_SHOWN],
             "can_restore": self.may_restore(request, obj),
             **(extra_context or {}),
         }
@@ -217,6 +217,10 @@ class CuratedAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def shown_elsewhere(self, obj):
+        """The records obj shows that keep their own history."""
+        return []
 
     def may_restore(self, request, obj):
         # Undoing is a reviewer's, as publishing is.
@@ -636,6 +640,10 @@ class ServiceAdmin(CuratedAdmin):
                 ),
             )
         return fieldsets
+
+    def shown_elsewhere(self, obj):
+        places = Location.objects.filter(service_at_locations__service=obj)
+        return [record for record in [obj.organization, *places] if record is not None]
 
     def get_ordering(self, request):
         if request.GET.get(NeedsVerificationFilter.parameter_name) == "due":

@@ -95,6 +95,22 @@ def versions(obj):
     )
 
 
+def entries(obj, limit, subject=None):
+    """obj's newest `limit` versions, each with what it changed from the one before (None
+    for the oldest recorded); subject says what obj is when shown in another's history."""
+    recorded = list(versions(obj)[: limit + 1])
+    snapshots = [Snapshot.of_version(version) for version in recorded]
+    return [
+        {
+            "version": version,
+            "changes": changes(snapshots[i + 1], snapshots[i]) if i + 1 < len(snapshots) else None,
+            "is_current": i == 0,
+            "subject": subject,
+        }
+        for i, version in enumerate(recorded[:limit])
+    ]
+
+
 # Snapshots and their differences
 
 

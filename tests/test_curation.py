@@ -670,3 +670,19 @@ def test_a_row_changed_elsewhere_makes_an_open_service_form_out_of_date(client):
     response = client.post(change_url(draft), opened)
     assert "while you were editing it" in response.content.decode()
     assert Phone.objects.get(pk=phone.pk).number == "(312) 555-0123"
+
+
+def test_a_service_history_shows_changes_to_its_organization_and_places_too(client):
+    service = service_in(State.DRAFT)
+    place = make_location(name="Old office", organization=service.organization)
+    ServiceAtLocation.objects.create(service=service, location=place)
+    history.ensure_baseline(place)
+    place.name = "New office"
+    place.save()
+    history.record(place, curator("reviewer"), "Renamed.")
+
+    client.force_login(User.objects.get(username="reviewer"))
+    html = client.get(reverse("admin:resources_service_history", args=[service.pk])).content
+    html = html.decode()
+    assert "its location “" in html and "Old office" in html and "New office" in html
+    assert reverse("admin:resources_location_history", args=[place.pk]) in html
