@@ -8,6 +8,12 @@ def install_search_index(sender, using, **kwargs):
     index.install(using)
 
 
+def install_sync(sender, using, **kwargs):
+    from . import sync
+
+    sync.install(using)
+
+
 class ResourcesConfig(AppConfig):
     name = "resources"
     verbose_name = "Directory"
@@ -20,4 +26,5 @@ class ResourcesConfig(AppConfig):
         # The index lives in the database (functions and triggers): put it in place after
         # every migrate, as Django does with permissions.
         post_migrate.connect(install_search_index, sender=self, dispatch_uid="search_index")
+        post_migrate.connect(install_sync, sender=self, dispatch_uid="sync")
         synonyms.follow_edits()

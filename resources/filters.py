@@ -389,8 +389,8 @@ class ServiceFilter(django_filters.FilterSet):
     )
     modified_after = InstantFilter(
         field_name="modified",
-        lookup_expr="gt",
-        label="Modified after",
+        lookup_expr="gte",  # on or after, as HSDS says
+        label="Modified on or after",
         help_text="ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z.",
     )
     # The places come last: each reads the queryset every other filter has narrowed

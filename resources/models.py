@@ -1010,3 +1010,28 @@ class Suggestion(models.Model):
 
     def __str__(self):
         return f"Suggestion for {self.service}: {self.message[:60]}"
+
+
+class ServiceChange(models.Model):
+    """One line of the change feed partners mirror the directory by: a service became
+    (or stayed) public with new content, or left the public directory.
+
+    Written by the database itself (resources.sync), whatever wrote the service or a
+    record it shows, so no change can bypass it. Read in the order of `transaction`, then
+    `id` (see resources.sync.changes_since).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    service_id = models.UUIDField()
+    published = models.BooleanField(help_text="Public after the change; false: it left.")
+    at = models.DateTimeField()
+    transaction = models.BigIntegerField(help_text="The writing transaction's id (xid8).")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["transaction", "id"], name="service_change_feed_idx"),
+            models.Index(fields=["service_id", "-id"], name="service_change_latest_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.service_id} {'updated' if self.published else 'removed'} at {self.at}"

@@ -52,10 +52,15 @@ def test_it_describes_every_error_a_partner_may_get(api_schema):
                 assert responses[code]["content"]["application/json"]["schema"] == {
                     "$ref": "#/components/schemas/Error"
                 }
-        is_list = not path.endswith(("}/", "}", "/facets/")) and path != "/api/hsds/"
+        # The change feed is no paged list: it has a cursor, and no page to miss.
+        is_list = not path.endswith(("}/", "}", "/facets/")) and path not in (
+            "/api/hsds/",
+            "/api/v1/changes/",
+        )
         if is_list:
             assert {"400", "404"} <= set(responses), path
     assert "400" in api_schema["paths"]["/api/v1/services/facets/"]["get"]["responses"]
+    assert "400" in api_schema["paths"]["/api/v1/changes/"]["get"]["responses"]
 
 
 def test_it_documents_the_search_filters_and_page_limits(api_schema):

@@ -1,5 +1,8 @@
+from django.http import Http404
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+
+from resources import sync
 
 # Short enough that a curator's correction reaches partners within a minute.
 MAX_AGE = 60
@@ -36,6 +39,31 @@ class NoNullCharactersMixin:
             raise ValidationError(refused)
         if any("\x00" in str(value) for value in kwargs.values()):
             raise NotFound()
+
+
+class Gone(APIException):
+    status_code = 410
+    default_code = "gone"
+
+
+class GoneWhenRemovedMixin:
+    # A service that was public and no longer is answers 410 Gone with the date it left,
+    # so that a mirror drops it; an id that was never public stays a 404.
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+            removed = sync.removed_at(lookup)
+            if removed is None:
+                raise
+            raise Gone(
+                {
+                    "detail": f"This service left the public directory on {removed:%Y-%m-%d}.",
+                    "removed": removed.isoformat(),
+                }
+            ) from None
 
 
 # What every partner-facing view shares. (Comments, not docstrings: a view's docstring

@@ -317,3 +317,20 @@ class FacetsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Services under the current filters.")
     needs = FacetSerializer(many=True)
     populations = FacetSerializer(many=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="service_id", help_text="The service's id.")
+    change = serializers.SerializerMethodField(
+        help_text="updated: fetch the service again; removed: it left the public directory."
+    )
+    at = serializers.DateTimeField()
+
+    def get_change(self, line) -> str:
+        return "updated" if line.published else "removed"
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    changes = ChangeSerializer(many=True)
+    next = serializers.CharField(help_text="The cursor to ask `since` next time.")
+    more = serializers.BooleanField(help_text="true: more changes follow at once; ask again.")

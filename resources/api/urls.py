@@ -14,6 +14,7 @@ router.register("populations", views.PopulationViewSet, basename="population")
 router.register("languages", views.LanguageViewSet, basename="language")
 
 urlpatterns = [
+    path("v1/changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("v1/", include(router.urls)),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     # The split view serves its start-up script from a URL of its own: the site's

@@ -9,8 +9,11 @@ from drf_spectacular.views import (
 )
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from resources import sync
 from resources.filters import ServiceFilter
 from resources.models import (
     Language,
@@ -23,7 +26,7 @@ from resources.models import (
 from resources.search.facets import facet_counts
 
 from . import serializers
-from .mixins import PartnerAPIMixin
+from .mixins import GoneWhenRemovedMixin, PartnerAPIMixin
 from .pagination import PagePagination, SearchPagination
 from .querysets import has_published_service, public_locations, published_services
 
@@ -98,7 +101,7 @@ class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
         ]
     )
 )
-class ServiceViewSet(PartnerViewSet):
+class ServiceViewSet(GoneWhenRemovedMixin, PartnerViewSet):
     """Published services. The list takes the search page's filters; `q` searches words,
     "quoted phrases" and -excluded words, and orders by relevance. List items summarize a
     service; its detail adds locations, hours, service areas and eligibility."""
@@ -234,6 +237,40 @@ class OneVersionMixin:
     # a newline is a server error.
     def _get_version_parameter(self, request):
         return None
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "since",
+            OpenApiTypes.STR,
+            pattern=r"^\d+\.\d+$",
+            description="A cursor: the `next` of an earlier answer. Left out, the answer "
+            "lists nothing and gives the feed's current end as `next`: take it, copy the "
+            "services, then replay from it.",
+        )
+    ],
+)
+class ChangeFeedView(PartnerAPIMixin, GenericAPIView):
+    """The services that changed or left the public directory, in the order they did,
+    with a cursor: replaying from it misses nothing and repeats nothing, however the
+    directory changes meanwhile. A service's line is written when it, or anything it shows
+    (organization, locations, addresses, phones, hours, areas, tags), changes."""
+
+    serializer_class = serializers.ChangeFeedSerializer
+    PAGE_SIZE = 1000
+
+    def get(self, request, *args, **kwargs):
+        since = request.query_params.get("since")
+        if since is None:
+            lines, end, more = [], sync.head(), False
+        else:
+            try:
+                lines, end, more = sync.changes_since(sync.Cursor.parse(since), self.PAGE_SIZE)
+            except sync.CursorError as error:
+                raise ValidationError({"since": [str(error)]}) from None
+        feed = {"changes": lines, "next": str(end), "more": more}
+        return Response(self.get_serializer(feed).data)
 
 
 class SchemaView(OneVersionMixin, SpectacularAPIView):

@@ -7,7 +7,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from resources.api.mixins import PartnerAPIMixin
+from resources.api.mixins import GoneWhenRemovedMixin, PartnerAPIMixin
 from resources.api.querysets import has_published_service, public_locations, published_services
 from resources.models import Need, Organization, Population, Service, ServiceAtLocation
 
@@ -101,7 +101,7 @@ class HsdsViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(parameters=[ID]),
 )
-class ServiceViewSet(HsdsViewSet):
+class ServiceViewSet(GoneWhenRemovedMixin, HsdsViewSet):
     """Published services: one-to-one fields in the list, fully nested one by one."""
 
     def get_queryset(self):
