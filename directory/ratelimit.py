@@ -73,6 +73,8 @@ def hit(scope, request, rate):
 class APIRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
         self.verdict = hit("api", request, settings.API_ANON_RATE)
+        # For the answer's headers (resources.api.mixins.RateLimitHeadersMixin).
+        request.rate_verdict = self.verdict
         return self.verdict.allowed
 
     def wait(self):

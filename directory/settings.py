@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import redis.connection
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from directory.database import database_settings
@@ -247,6 +248,16 @@ else:
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+# A partner's page on another origin revalidates (If-None-Match, ETag) and reads how long
+# to wait and how many requests are left.
+CORS_ALLOW_HEADERS = [*cors_default_headers, "if-none-match"]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

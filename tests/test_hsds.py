@@ -151,7 +151,8 @@ def test_it_serves_the_hsds_paths_in_its_openapi_description(client):
     assert response.status_code == 200
     description = json.loads(response.content)
     assert description["servers"] == [{"url": "/api/hsds"}]
-    assert set(description["paths"]) == set(reference["paths"])
+    # Every path of the reference, and the change feed, this profile's one addition.
+    assert set(description["paths"]) == set(reference["paths"]) | {"/changes"}
     services = description["paths"]["/services"]["get"]
     assert {p["name"] for p in services["parameters"]} >= {
         "search",

@@ -46,7 +46,13 @@ def test_it_describes_every_error_a_partner_may_get(api_schema):
         responses = operations["get"]["responses"]
         assert {"200", "304", "405", "429"} <= set(responses), path
         assert responses["429"]["headers"]["Retry-After"]["required"] is True
-        assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control"}
+        assert set(responses["200"]["headers"]) == {
+            "ETag",
+            "Cache-Control",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+        }
         for code in ["404", "405", "429"]:
             if code in responses:
                 assert responses[code]["content"]["application/json"]["schema"] == {
@@ -56,11 +62,13 @@ def test_it_describes_every_error_a_partner_may_get(api_schema):
         is_list = not path.endswith(("}/", "}", "/facets/")) and path not in (
             "/api/hsds/",
             "/api/v1/changes/",
+            "/api/hsds/changes",
         )
         if is_list:
             assert {"400", "404"} <= set(responses), path
     assert "400" in api_schema["paths"]["/api/v1/services/facets/"]["get"]["responses"]
     assert "400" in api_schema["paths"]["/api/v1/changes/"]["get"]["responses"]
+    assert "410" in api_schema["paths"]["/api/v1/services/{id}/"]["get"]["responses"]
 
 
 def test_it_documents_the_search_filters_and_page_limits(api_schema):

@@ -147,3 +147,32 @@ def test_with_redis_unreachable_searches_go_on_unlimited(client, settings):
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.json() == {"ok": False, "database": True, "cache": False}
+
+
+def test_every_api_answer_says_how_many_requests_are_left(client, settings):
+    settings.API_ANON_RATE = "3/min"
+    first = client.get(SERVICES)
+    etag = first["ETag"]
+    not_modified = client.get(SERVICES, HTTP_IF_NONE_MATCH=etag)
+    client.get(SERVICES)
+    throttled = client.get(SERVICES)
+
+    assert [r["RateLimit-Remaining"] for r in (first, not_modified, throttled)] == ["2", "1", "0"]
+    assert not_modified.status_code == 304 and throttled.status_code == 429
+    for response in (first, not_modified, throttled):
+        assert response["RateLimit-Limit"] == "3"
+        assert 0 < int(response["RateLimit-Reset"]) <= 60
+
+
+def test_a_partner_page_on_another_origin_may_revalidate_and_read_the_limits(client):
+    origin = "https://partner.example"
+    preflight = client.options(
+        SERVICES,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-none-match",
+    )
+    assert "if-none-match" in preflight["Access-Control-Allow-Headers"]
+    exposed = client.get(SERVICES, HTTP_ORIGIN=origin)["Access-Control-Expose-Headers"]
+    for header in ("ETag", "Retry-After", "RateLimit-Remaining", "RateLimit-Reset"):
+        assert header in exposed

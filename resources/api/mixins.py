@@ -23,6 +23,20 @@ class ConditionalGetMixin:
         return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
+class RateLimitHeadersMixin:
+    # Every answer, a 429 and a 304 included, says how many requests the client has left
+    # in the current window and when it ends (the IETF RateLimit header fields).
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        verdict = getattr(request, "rate_verdict", None)
+        if verdict is not None:
+            response["RateLimit-Limit"] = str(verdict.limit)
+            response["RateLimit-Remaining"] = str(verdict.remaining)
+            response["RateLimit-Reset"] = str(verdict.retry_after)
+        return response
+
+
 class NoNullCharactersMixin:
     # PostgreSQL cannot compare text holding a NUL character (it raises, and the client
     # would get a 500): such a parameter is refused and such an id or slug not found, before
@@ -68,5 +82,5 @@ class GoneWhenRemovedMixin:
 
 # What every partner-facing view shares. (Comments, not docstrings: a view's docstring
 # becomes its description in the API documentation.)
-class PartnerAPIMixin(NoNullCharactersMixin, ConditionalGetMixin):
+class PartnerAPIMixin(NoNullCharactersMixin, RateLimitHeadersMixin, ConditionalGetMixin):
     pass

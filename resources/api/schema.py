@@ -3,8 +3,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from .mixins import MAX_AGE
-from .serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer
+from .mixins import MAX_AGE, GoneWhenRemovedMixin
+from .serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer, GoneSerializer
 
 NOT_MODIFIED = OpenApiResponse(
     description="Not modified: the ETag sent in If-None-Match still matches. No body."
@@ -22,6 +22,11 @@ DETAIL_NOT_FOUND = OpenApiResponse(
 METHOD_NOT_ALLOWED = OpenApiResponse(
     ErrorSerializer,
     description="The API is read-only: POST, PUT, PATCH and DELETE are refused.",
+)
+GONE = OpenApiResponse(
+    GoneSerializer,
+    description="The service was public and has left the directory (archived or "
+    "unpublished) on the date `removed` gives: a mirror drops it.",
 )
 THROTTLED = OpenApiResponse(
     ErrorSerializer,
@@ -51,6 +56,21 @@ CACHE_HEADERS = [
         required=True,
         description=f"public, max-age={MAX_AGE}",
     ),
+    *[
+        OpenApiParameter(
+            name,
+            OpenApiTypes.INT,
+            OpenApiParameter.HEADER,
+            response=[200, 304, 429],
+            required=True,
+            description=description,
+        )
+        for name, description in [
+            ("RateLimit-Limit", "Requests this client may make in the current window."),
+            ("RateLimit-Remaining", "Requests left in the current window."),
+            ("RateLimit-Reset", "Seconds until the current window ends."),
+        ]
+    ],
     OpenApiParameter(
         "Retry-After",
         OpenApiTypes.INT,
@@ -79,6 +99,8 @@ class PartnerAutoSchema(AutoSchema):
             errors[404] = LIST_NOT_FOUND
         elif uritemplate.variables(self.path):
             errors[404] = DETAIL_NOT_FOUND
+            if isinstance(self.view, GoneWhenRemovedMixin):
+                errors[410] = GONE
         if is_list or self._takes_query_parameters() or self._takes_the_list_filters():
             errors[400] = BAD_REQUEST
         return {**described, **{code: r for code, r in errors.items() if code not in described}}

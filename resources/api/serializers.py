@@ -70,6 +70,10 @@ VALIDATION_ERROR_SCHEMA = {
 }
 
 
+class GoneSerializer(ErrorSerializer):
+    removed = serializers.DateTimeField(help_text="When the service left the public directory.")
+
+
 # Taxonomy
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from resources.api.views import JSONSchemaView
+from resources.api.views import ChangeFeedView, JSONSchemaView
 
 from . import views
 
@@ -17,6 +17,8 @@ router.register("taxonomy_terms", views.TaxonomyTermViewSet, basename="taxonomy_
 
 urlpatterns = [
     path("", views.HsdsRootView.as_view(), name="root"),
+    # Not in HSDS 3.0: the same change feed as /api/v1/changes/, for mirrors of this profile.
+    path("changes", ChangeFeedView.as_view(), name="changes"),
     path(
         "openapi.json",
         JSONSchemaView.as_view(
