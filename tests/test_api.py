@@ -629,3 +629,17 @@ def test_facets_refuse_a_bad_filter_like_the_list(client, directory_data):
     response = client.get("/api/v1/services/facets/", {"need": "no-such-need"})
     assert response.status_code == 400
     assert "need" in response.json()
+
+
+@pytest.mark.parametrize(
+    "path", [SERVICES, f"{SERVICES}facets/", "/api/v1/needs/", "/api/v1/changes/"]
+)
+def test_a_misspelt_parameter_is_a_400_naming_it_not_ignored(client, path):
+    make_service()
+    response = client.get(
+        path,
+        {"neeed": "legal-aid", "page_size": "5"} if path == SERVICES else {"neeed": "legal-aid"},
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["neeed"]
+    assert client.get(path, {"format": "json"}).status_code == 200

@@ -585,3 +585,25 @@ def test_it_serves_a_service_in_a_fixed_number_of_queries(client, settings):
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_full_lists_each_service_fully_nested_as_one_by_one(client):
+    service = make_rich_service()
+    page = get_ok(client, "/services", {"full": "true"})
+    (listed,) = [item for item in page["contents"] if item["id"] == str(service.pk)]
+    assert listed == get_ok(client, f"/services/{service.pk}")
+    assert_valid(listed, "service.json")
+    links = get_ok(client, "/service_at_locations", {"full": "true"})["contents"]
+    assert links and all("service" in link and "location" in link for link in links)
+    both = client.get(f"{HSDS}/services", {"full": "true", "minimal": "true"})
+    assert both.status_code == 400 and "minimal" in both.json()
+
+
+@pytest.mark.parametrize(
+    "path", ["/services", "/services/{id}", "/organizations", "/taxonomy_terms", "/changes"]
+)
+def test_a_parameter_an_endpoint_does_not_take_is_a_400_naming_it(client, path):
+    service = make_service()
+    response = client.get(f"{HSDS}{path.format(id=service.pk)}", {"neeed": "legal-aid"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["neeed"]

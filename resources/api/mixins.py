@@ -4,6 +4,8 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from resources import sync
 
+from . import parameters
+
 # Short enough that a curator's correction reaches partners within a minute.
 MAX_AGE = 60
 
@@ -55,6 +57,18 @@ class NoNullCharactersMixin:
             raise NotFound()
 
 
+class KnownParametersMixin:
+    # A parameter the endpoint's OpenAPI description does not list is a 400 naming it
+    # (resources.api.parameters), not silently ignored.
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        unknown = parameters.unknown(request.path_info, request.query_params)
+        if unknown:
+            message = "This endpoint takes no such parameter (see /api/schema/)."
+            raise ValidationError({name: [message] for name in unknown})
+
+
 class Gone(APIException):
     status_code = 410
     default_code = "gone"
@@ -82,5 +96,7 @@ class GoneWhenRemovedMixin:
 
 # What every partner-facing view shares. (Comments, not docstrings: a view's docstring
 # becomes its description in the API documentation.)
-class PartnerAPIMixin(NoNullCharactersMixin, RateLimitHeadersMixin, ConditionalGetMixin):
+class PartnerAPIMixin(
+    NoNullCharactersMixin, KnownParametersMixin, RateLimitHeadersMixin, ConditionalGetMixin
+):
     pass

@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -54,6 +55,7 @@ SERVICE_FILTERS = [
         description="Meters from the postcode's centroid (up to about 800 km).",
     ),
 ]
+FULL = query("full", OpenApiTypes.BOOL, "true: each service fully nested, as one by one.")
 FULL_SERVICE = query(
     "full_service", OpenApiTypes.BOOL, "true: each service fully nested, not only its own fields."
 )
@@ -97,6 +99,7 @@ class HsdsViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
                 OpenApiTypes.BOOL,
                 "true: only each service's id, name, status and last_modified.",
             ),
+            FULL,
         ]
     ),
     retrieve=extend_schema(parameters=[ID]),
@@ -105,7 +108,7 @@ class ServiceViewSet(GoneWhenRemovedMixin, HsdsViewSet):
     """Published services: one-to-one fields in the list, fully nested one by one."""
 
     def get_queryset(self):
-        if self.action == "list":
+        if self.action == "list" and not read_flag(self.request.query_params, "full"):
             return Service.objects.published().select_related("organization")
         return published_services()
 
@@ -115,9 +118,12 @@ class ServiceViewSet(GoneWhenRemovedMixin, HsdsViewSet):
         return filter_services(self.request, queryset)
 
     def get_serializer_class(self):
-        if self.action != "list":
+        params = self.request.query_params
+        if self.action != "list" or read_flag(params, "full"):
+            if read_flag(params, "minimal"):
+                raise ValidationError({"minimal": ["Ask for full or minimal, not both."]})
             return hsds.HsdsServiceSerializer
-        if read_flag(self.request.query_params, "minimal"):
+        if read_flag(params, "minimal"):
             return hsds.HsdsMinimalServiceSerializer
         return hsds.HsdsServiceListSerializer
 
@@ -174,7 +180,8 @@ class OrganizationViewSet(HsdsViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=SERVICE_FILTERS), retrieve=extend_schema(parameters=[ID])
+    list=extend_schema(parameters=[*SERVICE_FILTERS, FULL]),
+    retrieve=extend_schema(parameters=[ID]),
 )
 class ServiceAtLocationViewSet(HsdsViewSet):
     """Where each published service is offered. A confidential location (a shelter) has
@@ -182,13 +189,16 @@ class ServiceAtLocationViewSet(HsdsViewSet):
 
     def get_queryset(self):
         links = ServiceAtLocation.objects.filter(service__in=Service.objects.published())
-        if self.action == "list":
+        if self.action == "list" and not self._full():
             return links.select_related("service__organization", "location").order_by(
                 "service__name", "location__name", "pk"
             )
         return links.prefetch_related(
             Prefetch("service", published_services()), Prefetch("location", public_locations())
-        )
+        ).order_by("service__name", "location__name", "pk")
+
+    def _full(self):
+        return read_flag(self.request.query_params, "full")
 
     def filter_queryset(self, queryset):
         if self.action != "list":
@@ -197,7 +207,7 @@ class ServiceAtLocationViewSet(HsdsViewSet):
         return queryset.filter(service__in=services.values("pk"))
 
     def get_serializer_class(self):
-        if self.action == "list":
+        if self.action == "list" and not self._full():
             return hsds.HsdsServiceAtLocationListSerializer
         return hsds.HsdsServiceAtLocationSerializer
 
