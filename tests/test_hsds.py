@@ -607,3 +607,23 @@ def test_a_parameter_an_endpoint_does_not_take_is_a_400_naming_it(client, path):
     response = client.get(f"{HSDS}{path.format(id=service.pk)}", {"neeed": "legal-aid"})
     assert response.status_code == 400
     assert list(response.json()) == ["neeed"]
+
+
+def test_ndjson_streams_every_matching_service_unpaged(client):
+    services = [make_service(name=f"Program {n:03}") for n in range(120)]  # over a page
+    make_service(name="Draft", publication_state=PublicationState.DRAFT)
+
+    response = client.get(f"{HSDS}/services", {"format": "ndjson", "full": "true"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert response.streaming
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert sorted(r["id"] for r in records) == sorted(str(s.pk) for s in services)
+    assert_valid(records[0], "service.json")
+
+    searched = client.get(f"{HSDS}/services", {"format": "ndjson", "search": "Program 007"})
+    assert [json.loads(line)["name"] for line in b"".join(searched.streaming_content).splitlines()][
+        0
+    ] == "Program 007"

@@ -114,3 +114,10 @@ def test_it_serves_the_docs_assets_itself(client):
         assert asset.startswith("/"), asset  # never another host
         if asset.startswith("/static/"):
             assert finders.find(asset.removeprefix("/static/").split("?")[0]), asset
+
+
+def test_anonymous_use_needs_no_security_so_generated_clients_are_plain(api_schema):
+    assert "security" not in api_schema
+    for path, operations in api_schema["paths"].items():
+        assert "security" not in operations["get"], path
+    assert not api_schema.get("components", {}).get("securitySchemes")

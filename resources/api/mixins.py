@@ -1,6 +1,7 @@
 from django.http import Http404
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.response import Response
 
 from resources import sync
 
@@ -18,6 +19,8 @@ class ConditionalGetMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        if not isinstance(response, Response):  # a stream: no body to tag in advance
             return response
         response.render()
         patch_cache_control(response, public=True, max_age=MAX_AGE)

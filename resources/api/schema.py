@@ -89,6 +89,12 @@ class PartnerAutoSchema(AutoSchema):
     def get_override_parameters(self):
         return [*super().get_override_parameters(), *CACHE_HEADERS]
 
+    def get_auth(self):
+        # Open to anyone: no security requirement at all, rather than drf-spectacular's
+        # `security: [{}]`, which makes generated clients demand an authenticated client.
+        auths = super().get_auth()
+        return [] if auths == [{}] else auths
+
     def get_response_serializers(self):
         described = super().get_response_serializers()
         is_list = self._is_list_view(described)

@@ -1,5 +1,5 @@
 from django.db.models import OuterRef, Prefetch, Q
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -7,6 +7,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from resources.api.mixins import GoneWhenRemovedMixin, PartnerAPIMixin
 from resources.api.querysets import has_published_service, public_locations, published_services
@@ -15,6 +16,7 @@ from resources.models import Need, Organization, Population, Service, ServiceAtL
 from . import serializers as hsds
 from .pagination import HsdsPagination
 from .params import filter_services, read_flag, read_uuid
+from .renderers import NDJSONRenderer
 from .taxonomies import TAXONOMIES, find_taxonomy
 
 HSDS_VERSION = "3.0"
@@ -105,7 +107,23 @@ class HsdsViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(parameters=[ID]),
 )
 class ServiceViewSet(GoneWhenRemovedMixin, HsdsViewSet):
-    """Published services: one-to-one fields in the list, fully nested one by one."""
+    """Published services: one-to-one fields in the list, fully nested one by one.
+    `format=ndjson` streams every matching service, a JSON document a line, unpaged."""
+
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, NDJSONRenderer]
+    STREAM_CHUNK = 500  # services read (and their rows prefetched) at a time
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format != NDJSONRenderer.format:
+            return super().list(request, *args, **kwargs)
+        services = self.filter_queryset(self.get_queryset())
+        serializer_class, context = self.get_serializer_class(), self.get_serializer_context()
+        renderer = request.accepted_renderer
+        lines = (
+            renderer.render(serializer_class(service, context=context).data)
+            for service in services.iterator(chunk_size=self.STREAM_CHUNK)
+        )
+        return StreamingHttpResponse(lines, content_type=renderer.media_type)
 
     def get_queryset(self):
         if self.action == "list" and not read_flag(self.request.query_params, "full"):
