@@ -1035,3 +1035,15 @@ class ServiceChange(models.Model):
 
     def __str__(self):
         return f"{self.service_id} {'updated' if self.published else 'removed'} at {self.at}"
+
+
+class ChangeFeedStart(models.Model):
+    """Where the change feed now starts: lines up to here were pruned (resources.sync.prune),
+    so a cursor before it is too old to replay from. One row, or none before any pruning."""
+
+    transaction = models.BigIntegerField()
+    line = models.BigIntegerField()
+    pruned = models.DateTimeField()
+
+    def __str__(self):
+        return f"after {self.transaction}.{self.line} (pruned {self.pruned})"

@@ -17,11 +17,14 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import connections
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models import Q
+from django.utils import timezone
 
-from .models import ServiceChange
+from .models import ChangeFeedStart, ServiceChange
 from .search.index import AT_LOCATIONS, TERM_SERVICES, fully_migrated
 
 VIA_ORGANIZATION = (
@@ -209,6 +212,12 @@ def changes_since(cursor, limit):
     horizon = settled_before()
     if cursor.transaction >= horizon:
         raise CursorError("This cursor is beyond the end of the feed: it is not one it gave.")
+    start = ChangeFeedStart.objects.first()
+    if start is not None and cursor < Cursor(start.transaction, start.line):
+        raise CursorError(
+            f"This cursor is too old: the feed keeps changes for {settings.CHANGE_FEED_DAYS} "
+            "days. Copy the services again, from a new cursor (leave `since` out)."
+        )
     after = Q(transaction__gt=cursor.transaction) | Q(
         transaction=cursor.transaction, id__gt=cursor.line
     )
@@ -232,3 +241,20 @@ def removed_at(service_id):
         return None
     latest = ServiceChange.objects.filter(service_id=service_id).order_by("-id").first()
     return latest.at if latest is not None and not latest.published else None
+
+
+def prune(days):
+    """Forget the feed's lines older than `days`, and remember where it now starts.
+    Returns how many lines went."""
+    cutoff = timezone.now() - timedelta(days=days)
+    with transaction.atomic():
+        old = ServiceChange.objects.filter(at__lt=cutoff)
+        last = old.order_by("-transaction", "-id").values_list("transaction", "id").first()
+        if last is None:
+            return 0
+        # Everything up to the last old line goes, so the feed starts cleanly after it.
+        up_to = Q(transaction__lt=last[0]) | Q(transaction=last[0], id__lte=last[1])
+        count, _ = ServiceChange.objects.filter(up_to).delete()
+        ChangeFeedStart.objects.all().delete()
+        ChangeFeedStart.objects.create(transaction=last[0], line=last[1], pruned=timezone.now())
+    return count

@@ -6,6 +6,7 @@ import datetime
 
 import psycopg
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from resources.models import (
     Service,
     ServiceArea,
     ServiceAtLocation,
+    ServiceChange,
 )
 from tests.factories import (
     make_language,
@@ -213,3 +215,22 @@ def test_a_cursor_the_feed_never_gave_is_a_400_naming_it(client, since, message)
     response = client.get(CHANGES, {"since": since})
     assert response.status_code == 400
     assert message in response.json()["since"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cursor_older_than_the_feed_keeps_is_a_400_saying_so(client, settings):
+    settings.CHANGE_FEED_DAYS = 90
+    old_cursor = feed(client)["next"]
+    first = make_service(name="Long ago")
+    kept_cursor = feed(client, old_cursor)["next"]
+    assert lines(feed(client, old_cursor)) == [(str(first.pk), "updated")]
+    ServiceChange.objects.update(at=timezone.now() - datetime.timedelta(days=91))
+    recent = make_service(name="Recent")
+
+    call_command("prune_changes")
+
+    too_old = client.get(CHANGES, {"since": old_cursor})
+    assert too_old.status_code == 400
+    assert "too old" in too_old.json()["since"][0]
+    # A cursor at or after where the feed now starts goes on as before.
+    assert lines(feed(client, kept_cursor)) == [(str(recent.pk), "updated")]
