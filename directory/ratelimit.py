@@ -52,13 +52,15 @@ class Verdict:
     retry_after: int  # seconds until the window ends
 
 
-def hit(scope, request, rate):
-    """Count one request from `request`'s client against `rate`, and say if it may go on."""
+def hit(scope, request, rate, *, identity=None):
+    """Count one request from `request`'s client (or from `identity`, an API key's say)
+    against `rate`, and say if it may go on."""
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
     retry_after = max(1, math.ceil((window + 1) * period - now))
-    client = hmac.new(settings.SECRET_KEY.encode(), client_ip(request).encode(), hashlib.sha256)
+    identity = identity or client_ip(request)
+    client = hmac.new(settings.SECRET_KEY.encode(), identity.encode(), hashlib.sha256)
     key = f"rate:{scope}:{client.hexdigest()[:32]}:{window}"
     cache.add(key, 0, timeout=period + 1)
     try:
@@ -72,7 +74,11 @@ def hit(scope, request, rate):
 
 class APIRateThrottle(BaseThrottle):
     def allow_request(self, request, view):
-        self.verdict = hit("api", request, settings.API_ANON_RATE)
+        api_key = request.auth  # resources.api.keys: a known partner's own limit
+        if api_key is not None:
+            self.verdict = hit("api-key", request, api_key.rate, identity=api_key.digest)
+        else:
+            self.verdict = hit("api", request, settings.API_ANON_RATE)
         # For the answer's headers (resources.api.mixins.RateLimitHeadersMixin).
         request.rate_verdict = self.verdict
         return self.verdict.allowed

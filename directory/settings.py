@@ -252,7 +252,7 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 # A partner's page on another origin revalidates (If-None-Match, ETag) and reads how long
 # to wait and how many requests are left.
-CORS_ALLOW_HEADERS = [*cors_default_headers, "if-none-match"]
+CORS_ALLOW_HEADERS = [*cors_default_headers, "if-none-match", "x-api-key"]
 CORS_EXPOSE_HEADERS = [
     "ETag",
     "Retry-After",
@@ -265,7 +265,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    # Anonymous by default; a partner's key, when sent, gives its own limit.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["resources.api.keys.ApiKeyAuthentication"],
     "UNAUTHENTICATED_USER": None,
     # drf-spectacular's AutoSchema, describing also the errors every API operation may answer.
     "DEFAULT_SCHEMA_CLASS": "resources.api.schema.PartnerAutoSchema",
@@ -290,6 +291,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The key is optional: described as a header each operation takes, not a security
+    # requirement, so that a generated client stays a plain one (resources/api/schema.py).
+    "AUTHENTICATION_WHITELIST": [],
 }
 
 # Where the read-only reference material lives for the tests that need it (HSDS schemas,

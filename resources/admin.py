@@ -20,8 +20,10 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from . import history, publishing, suggestions
+from .api import keys
 from .models import (
     Address,
+    ApiKey,
     Language,
     Location,
     Need,
@@ -991,3 +993,31 @@ class SuggestionAdmin(admin.ModelAdmin):
         for suggestion in changed:  # one log entry for each, as a form save writes
             self.log_change(request, suggestion, f"{verb}.")
         self.message_user(request, f"{verb} {len(changed)} suggestion(s).", messages.SUCCESS)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys for known partners. The key is shown once, when made: only its digest is
+    kept. A key is switched off (untick Active), not deleted, so its use stays explained."""
+
+    list_display = ["name", "prefix", "rate", "active", "created"]
+    list_filter = ["active"]
+    search_fields = ["name", "prefix"]
+    fields = ["name", "rate", "active", "prefix", "created"]
+    readonly_fields = ["prefix", "created"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        key = keys.new_key()
+        obj.prefix, obj.digest = key[: keys.PREFIX_LENGTH], keys.digest(key)
+        super().save_model(request, obj, form, change)
+        self.message_user(
+            request,
+            f"The key for {obj.name} is {key} — copy it now and give it to them: it is "
+            "not shown again. They send it in the X-API-Key header.",
+            messages.WARNING,
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False

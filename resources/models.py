@@ -1047,3 +1047,36 @@ class ChangeFeedStart(models.Model):
 
     def __str__(self):
         return f"after {self.transaction}.{self.line} (pruned {self.pruned})"
+
+
+def validate_rate(value):
+    from directory.ratelimit import parse_rate
+
+    try:
+        parse_rate(value)
+    except Exception:
+        raise ValidationError("Write a rate such as 3000/min, 100/s or 50000/hour.") from None
+
+
+class ApiKey(models.Model):
+    """A known partner's key to the API (sent in the X-API-Key header), with a limit of its
+    own. The key itself is shown once, when made; only its digest is kept."""
+
+    name = models.CharField(max_length=200, help_text="The partner, and a way to reach them.")
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    rate = models.CharField(
+        max_length=20,
+        default="3000/min",
+        validators=[validate_rate],
+        help_text="Requests this key may make, e.g. 3000/min (anonymous clients: API_ANON_RATE).",
+    )
+    active = models.BooleanField(default=True, help_text="Untick to stop the key working.")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

@@ -176,3 +176,47 @@ def test_a_partner_page_on_another_origin_may_revalidate_and_read_the_limits(cli
     exposed = client.get(SERVICES, HTTP_ORIGIN=origin)["Access-Control-Expose-Headers"]
     for header in ("ETag", "Retry-After", "RateLimit-Remaining", "RateLimit-Reset"):
         assert header in exposed
+
+
+def test_a_partner_key_carries_its_own_higher_limit_and_anonymous_use_stays_open(client, settings):
+    from resources.api import keys
+
+    settings.API_ANON_RATE = "2/min"
+    _, key = keys.make("Partner site", rate="5/min")
+
+    with_key = [client.get(SERVICES, HTTP_X_API_KEY=key) for _ in range(6)]
+    assert [r.status_code for r in with_key] == [200] * 5 + [429]
+    assert with_key[0]["RateLimit-Limit"] == "5"
+    # The key's count is its own: the same address without it still has its two.
+    assert [client.get(SERVICES).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_an_unknown_or_switched_off_key_is_a_401_not_a_silent_fallback(client):
+    from resources.api import keys
+
+    api_key, key = keys.make("Old partner")
+    api_key.active = False
+    api_key.save()
+    for sent in (key, "dir_not-a-key"):
+        response = client.get(SERVICES, HTTP_X_API_KEY=sent)
+        assert response.status_code == 401
+        assert "unknown or no longer active" in response.json()["detail"]
+
+
+def test_a_superuser_makes_a_key_in_the_admin_and_sees_it_once(client, admin_user):
+    from resources.models import ApiKey
+
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/resources/apikey/add/",
+        {"name": "Regional 211", "rate": "3000/min", "active": "on"},
+        follow=True,
+    )
+    message = next(str(m) for m in response.context["messages"])
+    key = message.split(" is ")[1].split(" ")[0]
+    stored = ApiKey.objects.get()
+    assert key.startswith(stored.prefix) and stored.digest not in message
+    assert key not in client.get(f"/admin/resources/apikey/{stored.pk}/change/").content.decode()
+    assert client.get(SERVICES, HTTP_X_API_KEY=key).status_code == 200
+    bad = client.post("/admin/resources/apikey/add/", {"name": "X", "rate": "lots"})
+    assert "Write a rate such as" in bad.content.decode()

@@ -35,6 +35,13 @@ THROTTLED = OpenApiResponse(
 
 CACHE_HEADERS = [
     OpenApiParameter(
+        "X-API-Key",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="Optional: a partner's key, for a higher limit of its own. Without it, "
+        "the anonymous limit per address applies. An unknown or inactive key is a 401.",
+    ),
+    OpenApiParameter(
         "If-None-Match",
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
