@@ -294,6 +294,10 @@ SPECTACULAR_SETTINGS = {
     # The key is optional: described as a header each operation takes, not a security
     # requirement, so that a generated client stays a plain one (resources/api/schema.py).
     "AUTHENTICATION_WHITELIST": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "resources.api.schema.one_error_schema",
+    ],
 }
 
 # Where the read-only reference material lives for the tests that need it (HSDS schemas,

@@ -121,3 +121,29 @@ def test_anonymous_use_needs_no_security_so_generated_clients_are_plain(api_sche
     for path, operations in api_schema["paths"].items():
         assert "security" not in operations["get"], path
     assert not api_schema.get("components", {}).get("securitySchemes")
+
+
+def test_the_list_shapes_are_typed_and_every_error_is_one_schema(api_schema):
+    schemas = api_schema["components"]["schemas"]
+
+    def resolve(schema):
+        while "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        return schema
+
+    listed = api_schema["paths"]["/api/hsds/services"]["get"]["responses"]["200"]
+    page = resolve(listed["content"]["application/json"]["schema"])
+    item = resolve(page["properties"]["contents"]["items"])
+    shapes = {ref["$ref"].rsplit("/", 1)[1] for ref in item["anyOf"]}
+    assert shapes == {"HsdsServiceList", "HsdsService", "HsdsMinimalService"}
+
+    errors = set()
+    for operations in api_schema["paths"].values():
+        for code, response in operations["get"]["responses"].items():
+            if code.startswith("4"):
+                errors.add(response["content"]["application/json"]["schema"]["$ref"])
+    assert errors == {"#/components/schemas/Error"}
+    assert schemas["Error"]["additionalProperties"] == {
+        "type": "array",
+        "items": {"type": "string"},
+    }

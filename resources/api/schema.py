@@ -1,7 +1,7 @@
 import uritemplate
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
 
 from .mixins import MAX_AGE, GoneWhenRemovedMixin
 from .serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer, GoneSerializer
@@ -22,6 +22,10 @@ DETAIL_NOT_FOUND = OpenApiResponse(
 METHOD_NOT_ALLOWED = OpenApiResponse(
     ErrorSerializer,
     description="The API is read-only: POST, PUT, PATCH and DELETE are refused.",
+)
+UNAUTHORIZED = OpenApiResponse(
+    ErrorSerializer,
+    description="The X-API-Key sent is unknown or no longer active (send none to ask anonymously).",
 )
 GONE = OpenApiResponse(
     GoneSerializer,
@@ -91,7 +95,8 @@ CACHE_HEADERS = [
 
 class PartnerAutoSchema(AutoSchema):
     """Describes on every operation the answers a partner may get besides the data:
-    304 for a conditional request, 400 for a bad parameter, 404, 405 and 429."""
+    304 for a conditional request, 400 for a bad parameter, 401 for a bad key, 404, 405,
+    410 for a service that left, and 429."""
 
     def get_override_parameters(self):
         return [*super().get_override_parameters(), *CACHE_HEADERS]
@@ -104,28 +109,57 @@ class PartnerAutoSchema(AutoSchema):
 
     def get_response_serializers(self):
         described = super().get_response_serializers()
+        # A list whose items take several shapes (HSDS /services: list, full or minimal)
+        # says so, so that a generated client types each one.
+        shapes = getattr(self.view, "list_shapes", None)
+        if shapes and getattr(self.view, "action", None) == "list":
+            described = PolymorphicProxySerializer(
+                component_name=shapes[0],
+                serializers=shapes[1],
+                resource_type_field_name=None,
+            )
         is_list = self._is_list_view(described)
         if not isinstance(described, dict):
             described = {200: described}
-        errors = {304: NOT_MODIFIED, 405: METHOD_NOT_ALLOWED, 429: THROTTLED}
+        errors = {304: NOT_MODIFIED, 401: UNAUTHORIZED, 405: METHOD_NOT_ALLOWED, 429: THROTTLED}
         if is_list:
             errors[404] = LIST_NOT_FOUND
         elif uritemplate.variables(self.path):
             errors[404] = DETAIL_NOT_FOUND
             if isinstance(self.view, GoneWhenRemovedMixin):
                 errors[410] = GONE
-        if is_list or self._takes_query_parameters() or self._takes_the_list_filters():
-            errors[400] = BAD_REQUEST
+        # Any endpoint refuses a parameter it does not take (resources.api.parameters).
+        errors[400] = BAD_REQUEST
         return {**described, **{code: r for code, r in errors.items() if code not in described}}
 
-    def _takes_the_list_filters(self):
-        # e.g. /services/facets/: not a list, but it reads the same FilterSet.
-        return bool(getattr(self.view, "filterset_class", None)) and not uritemplate.variables(
-            self.path
-        )
 
-    def _takes_query_parameters(self):
-        return any(
-            isinstance(p, OpenApiParameter) and p.location == OpenApiParameter.QUERY
-            for p in self.get_override_parameters()
-        )
+def one_error_schema(result, generator, request, public):
+    """Every error a partner may get (400, 404, 405, 410, 429) is one `Error` object: its
+    `detail`, or for a 400 each rejected parameter with its reasons, and for a 410 the
+    date the service was `removed`."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string"},
+            "removed": {"type": "string", "format": "date-time"},
+        },
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        "description": "What went wrong: `detail`; for a 400 each rejected parameter, named, "
+        "with its reasons; for a 410 the date the service was `removed`.",
+    }
+    schemas.pop("Gone", None)
+    # The list's shapes overlap (a full service has every field a brief one has): each item
+    # is any of them, which `oneOf` (exactly one) would deny.
+    for schema in schemas.values():
+        if "oneOf" in schema and "discriminator" not in schema:
+            schema["anyOf"] = schema.pop("oneOf")
+    reference = {"$ref": "#/components/schemas/Error"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for code, response in operation.get("responses", {}).items():
+                if code.startswith(("4", "5")) and "content" in response:
+                    response["content"] = {
+                        media_type: {"schema": reference} for media_type in response["content"]
+                    }
+    return result
