@@ -111,16 +111,17 @@ class ServiceViewSet(GoneWhenRemovedMixin, HsdsViewSet):
     `format=ndjson` streams every matching service, a JSON document a line, unpaged."""
 
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, NDJSONRenderer]
-    STREAM_CHUNK = 500
-    # The list's items: one-to-one fields, or (full=true) nested, or (minimal=true) brief.
+    STREAM_CHUNK = 500  # services read (and their rows prefetched) at a time
+    # The list's items: (full=true) nested, or one-to-one fields, or (minimal=true) brief;
+    # the fullest first, so that a generated client tries it first.
     list_shapes = (
         "HsdsServiceListItem",
         [
-            hsds.HsdsServiceListSerializer,
             hsds.HsdsServiceSerializer,
+            hsds.HsdsServiceListSerializer,
             hsds.HsdsMinimalServiceSerializer,
         ],
-    )  # services read (and their rows prefetched) at a time
+    )
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format != NDJSONRenderer.format:
