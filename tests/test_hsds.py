@@ -627,3 +627,36 @@ def test_ndjson_streams_every_matching_service_unpaged(client):
     assert [json.loads(line)["name"] for line in b"".join(searched.streaming_content).splitlines()][
         0
     ] == "Program 007"
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson"])
+def test_export_writes_every_published_service_valid_and_never_a_confidential_address(
+    tmp_path, suffix
+):
+    from django.core.management import call_command
+
+    from tests.factories import SHELTER_ADDRESS, SHELTER_ZIP
+
+    service = make_rich_service()
+    make_service(name="Draft", publication_state=PublicationState.DRAFT)
+    path = tmp_path / f"directory{suffix}"
+
+    call_command("export_hsds", str(path))
+
+    text = path.read_text()
+    lines = text.splitlines()
+    records = json.loads(text) if suffix == ".json" else [json.loads(line) for line in lines]
+    assert [r["id"] for r in records] == [str(service.pk)]
+    for record in records:
+        assert_valid(record, "service.json")
+    assert SHELTER_ADDRESS not in text and SHELTER_ZIP not in text
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_export_to_an_unknown_kind_of_file_says_so_and_writes_nothing(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"ending in \.json or \.ndjson"):
+        call_command("export_hsds", str(tmp_path / "directory.csv"))
+    assert not list(tmp_path.iterdir())
