@@ -234,3 +234,26 @@ def test_a_cursor_older_than_the_feed_keeps_is_a_400_saying_so(client, settings)
     assert "too old" in too_old.json()["since"][0]
     # A cursor at or after where the feed now starts goes on as before.
     assert lines(feed(client, kept_cursor)) == [(str(recent.pk), "updated")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/services/{id}/", "/api/hsds/services/{id}"])
+def test_asking_again_about_an_unchanged_service_costs_one_narrow_query(client, path):
+    from django.test.utils import CaptureQueriesContext
+
+    service = shown_service()
+    url = path.format(id=service.pk)
+    first = client.get(url)
+    assert first.status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    directory_queries = [q["sql"] for q in queries if "resources_" in q["sql"]]
+    assert len(directory_queries) == 1, directory_queries
+
+    # A phone changed: the service's modified moved, so its answer is new.
+    Phone.objects.filter(service=service).update(description="After hours")
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert "After hours" in changed.content.decode()

@@ -1,11 +1,19 @@
-from django.http import Http404
+import hashlib
+from pathlib import Path
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from django.utils.http import quote_etag
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
 from resources import sync
+from resources.hsds import serializers as hsds_serializers
+from resources.models import Service
 
 from . import parameters
+from . import serializers as v1_serializers
 
 # Short enough that a curator's correction reaches partners within a minute.
 MAX_AGE = 60
@@ -24,8 +32,44 @@ class ConditionalGetMixin:
             return response
         response.render()
         patch_cache_control(response, public=True, max_age=MAX_AGE)
-        set_response_etag(response)
+        if not response.has_header("ETag"):  # a view may tag its answer cheaper
+            set_response_etag(response)
         return get_conditional_response(request, etag=response["ETag"], response=response)
+
+
+# The code that shapes a service's answer: a deploy that changes it changes every ETag.
+SHAPES = hashlib.sha256(
+    b"".join(Path(module.__file__).read_bytes() for module in (v1_serializers, hsds_serializers))
+).hexdigest()[:16]
+
+
+class ServiceRevalidationMixin:
+    # A published service's answer changes only when the service does: its `modified`
+    # moves with anything it shows (resources.sync). So its ETag is made from that, and a
+    # partner asking again about an unchanged service gets its 304 after one narrow
+    # query, without the full one.
+
+    def retrieve(self, request, *args, **kwargs):
+        lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        try:
+            modified = (
+                Service.objects.published().filter(pk=lookup).values_list("modified", flat=True)
+            ).first()
+        except (ValueError, DjangoValidationError):
+            modified = None  # not an id: the full path answers the 404
+        if modified is None:
+            return super().retrieve(request, *args, **kwargs)
+        version = f"{request.get_full_path()}|{modified.isoformat()}|{SHAPES}"
+        etag = quote_etag(hashlib.sha256(version.encode()).hexdigest()[:32])
+        probe = HttpResponse()
+        probe["ETag"] = etag
+        patch_cache_control(probe, public=True, max_age=MAX_AGE)
+        not_modified = get_conditional_response(request, etag=etag, response=probe)
+        if not_modified is not probe:
+            return not_modified
+        response = super().retrieve(request, *args, **kwargs)
+        response["ETag"] = etag
+        return response
 
 
 class RateLimitHeadersMixin:

@@ -26,7 +26,7 @@ from resources.models import (
 from resources.search.facets import facet_counts
 
 from . import serializers
-from .mixins import GoneWhenRemovedMixin, PartnerAPIMixin
+from .mixins import GoneWhenRemovedMixin, PartnerAPIMixin, ServiceRevalidationMixin
 from .pagination import PagePagination, SearchPagination
 from .querysets import has_published_service, public_locations, published_services
 
@@ -101,7 +101,7 @@ class PartnerViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
         ]
     )
 )
-class ServiceViewSet(GoneWhenRemovedMixin, PartnerViewSet):
+class ServiceViewSet(ServiceRevalidationMixin, GoneWhenRemovedMixin, PartnerViewSet):
     """Published services. The list takes the search page's filters; `q` searches words,
     "quoted phrases" and -excluded words, and orders by relevance. List items summarize a
     service; its detail adds locations, hours, service areas and eligibility."""

@@ -9,7 +9,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from resources.api.mixins import GoneWhenRemovedMixin, PartnerAPIMixin
+from resources.api.mixins import GoneWhenRemovedMixin, PartnerAPIMixin, ServiceRevalidationMixin
 from resources.api.querysets import has_published_service, public_locations, published_services
 from resources.models import Need, Organization, Population, Service, ServiceAtLocation
 
@@ -106,7 +106,7 @@ class HsdsViewSet(PartnerAPIMixin, viewsets.ReadOnlyModelViewSet):
     ),
     retrieve=extend_schema(parameters=[ID]),
 )
-class ServiceViewSet(GoneWhenRemovedMixin, HsdsViewSet):
+class ServiceViewSet(ServiceRevalidationMixin, GoneWhenRemovedMixin, HsdsViewSet):
     """Published services: one-to-one fields in the list, fully nested one by one.
     `format=ndjson` streams every matching service, a JSON document a line, unpaged."""
 
