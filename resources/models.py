@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -1054,7 +1054,7 @@ def validate_rate(value):
 
     try:
         parse_rate(value)
-    except Exception:
+    except ImproperlyConfigured:
         raise ValidationError("Write a rate such as 3000/min, 100/s or 50000/hour.") from None
 
 

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import ChangeFeedStart, ServiceChange
-from .search.index import AT_LOCATIONS, TERM_SERVICES, fully_migrated
+from .search.index import AT_LOCATIONS, STATEMENT_TRIGGERS, TERM_SERVICES, fully_migrated
 
 VIA_ORGANIZATION = (
     "SELECT s.id FROM resources_service s JOIN touched r ON s.organization_id = r.{column}"
@@ -112,23 +112,18 @@ BEGIN
 END
 $function$
 """
-TRIGGERS = """
-CREATE OR REPLACE TRIGGER {table}_sync_inserted AFTER INSERT ON {table}
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE OR REPLACE TRIGGER {table}_sync_updated AFTER UPDATE ON {table}
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE OR REPLACE TRIGGER {table}_sync_deleted AFTER DELETE ON {table}
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-"""
+
+
+def triggers(table, function):
+    return STATEMENT_TRIGGERS.format(name=f"{table}_sync", table=table, function=function)
 
 
 def definitions():
     statements = [TOUCH_FUNCTION, FEED_FUNCTION]
-    statements.append(TRIGGERS.format(table="resources_service", function="resources_service_feed"))
+    statements.append(triggers("resources_service", "resources_service_feed"))
     for table, services in SHOWN_BY.items():
         statements.append(SHOWN_FUNCTION.format(table=table, services=services))
-        statements.append(TRIGGERS.format(table=table, function=f"{table}_touch"))
+        statements.append(triggers(table, f"{table}_touch"))
     return statements
 
 

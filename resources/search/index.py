@@ -345,14 +345,16 @@ BEGIN
 END
 $function$
 """
-TRIGGERS = """
-CREATE OR REPLACE TRIGGER {table}_inserted AFTER INSERT ON {table}
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {table}_reindex();
-CREATE OR REPLACE TRIGGER {table}_updated AFTER UPDATE ON {table}
+# One statement-level trigger per kind of write on `table`, each handing `function` the
+# rows the statement wrote (also resources.sync's, under another `name`).
+STATEMENT_TRIGGERS = """
+CREATE OR REPLACE TRIGGER {name}_inserted AFTER INSERT ON {table}
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE OR REPLACE TRIGGER {name}_updated AFTER UPDATE ON {table}
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {table}_reindex();
-CREATE OR REPLACE TRIGGER {table}_deleted AFTER DELETE ON {table}
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {table}_reindex();
+    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+CREATE OR REPLACE TRIGGER {name}_deleted AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
 """
 
 
@@ -427,7 +429,9 @@ def definitions(connection):
         key = "code" if table == "resources_language" else "id"
         changed = changed_rows(columns, key)
         statements.append(TRIGGER_FUNCTION.format(table=table, services=services, changed=changed))
-        statements.append(TRIGGERS.format(table=table))
+        statements.append(
+            STATEMENT_TRIGGERS.format(name=table, table=table, function=f"{table}_reindex")
+        )
     return statements
 
 
