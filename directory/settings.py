@@ -207,6 +207,8 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 VERIFY_AFTER_DAYS = env_int("VERIFY_AFTER_DAYS", 180)
 # How long the API's change feed keeps its lines (manage.py prune_changes forgets older ones).
 CHANGE_FEED_DAYS = env_int("CHANGE_FEED_DAYS", 90)
+# The largest HSDS package (a file, or a zip unpacked) manage.py import_hsds reads.
+HSDS_IMPORT_MAX_BYTES = env_int("HSDS_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 
 # Seconds a web request may take before it ends in a 503 page (directory/errors.py): set for
 # the web processes by directory/wsgi.py, with the database's statement timeout.

@@ -657,6 +657,6 @@ def test_export_to_an_unknown_kind_of_file_says_so_and_writes_nothing(tmp_path):
     from django.core.management import call_command
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match=r"ending in \.json or \.ndjson"):
+    with pytest.raises(CommandError, match=r"ending in \.json, \.ndjson or \.zip"):
         call_command("export_hsds", str(tmp_path / "directory.csv"))
     assert not list(tmp_path.iterdir())
