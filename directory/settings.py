@@ -78,12 +78,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "directory.routers.ReplicaReadsMiddleware",
     "resources.middleware.SafetyHeadersMiddleware",
-    "resources.middleware.RefuseUploadsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the account is known (the one upload is a reviewer's), before any view or
+    # the CSRF check reads a body.
+    "resources.middleware.RefuseUploadsMiddleware",
     "resources.middleware.StaffIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -209,6 +211,8 @@ VERIFY_AFTER_DAYS = env_int("VERIFY_AFTER_DAYS", 180)
 CHANGE_FEED_DAYS = env_int("CHANGE_FEED_DAYS", 90)
 # The largest HSDS package (a file, or a zip unpacked) manage.py import_hsds reads.
 HSDS_IMPORT_MAX_BYTES = env_int("HSDS_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+# Where a package uploaded in the admin waits between its dry run and being applied.
+HSDS_IMPORT_DIR = Path(os.environ.get("HSDS_IMPORT_DIR", BASE_DIR / "imports"))
 
 # Seconds a web request may take before it ends in a 503 page (directory/errors.py): set for
 # the web processes by directory/wsgi.py, with the database's statement timeout.

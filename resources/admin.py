@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from . import history, publishing, suggestions
 from .api import keys
+from .hsds import imports
 from .models import (
     Address,
     ApiKey,
@@ -558,6 +559,16 @@ class NeedsVerificationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ImportForm(forms.Form):
+    package = forms.FileField(
+        help_text="A .zip of an HSDS tabular package (CSV files), or a .ndjson or .json file "
+        "of full services. Nothing is written until you have seen what it would do."
+    )
+    publish = forms.BooleanField(
+        required=False, help_text="Publish the imported services (otherwise new ones are drafts)."
+    )
+
+
 @admin.register(Service)
 class ServiceAdmin(CuratedAdmin):
     form = ServiceForm
@@ -712,12 +723,58 @@ class ServiceAdmin(CuratedAdmin):
     def get_urls(self):
         return [
             path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="resources_service_import",
+            ),
+            path(
                 "<path:object_id>/transition/<str:name>/",
                 self.admin_site.admin_view(self.transition_view),
                 name="resources_service_transition",
             ),
             *super().get_urls(),
         ]
+
+    # Bringing an HSDS package in: upload, see the dry run, then apply it.
+
+    def import_view(self, request):
+        if not (request.user.has_perm(publishing.PUBLISH) and self.has_add_permission(request)):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form}
+        context["title"] = "Import an HSDS package"
+        if request.method == "POST" and "apply" in request.POST:
+            context["form"] = ImportForm()
+            package = imports.staged(request.POST.get("staged"), request.user)
+            if package is None:
+                self.message_user(request, "That upload is gone: upload it again.", messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            report = imports.import_package(
+                package,
+                publish=request.POST.get("publish") == "on",
+                user=request.user,
+                source=request.POST.get("source", package.name)[:100],
+            )
+            if report.applied:
+                package.unlink()
+                self.message_user(
+                    request, "Imported: " + "; ".join(report.summary()), messages.SUCCESS
+                )
+                return HttpResponseRedirect(reverse("admin:resources_service_changelist"))
+            context.update(report=report, staged=package.name, source=request.POST.get("source"))
+        elif request.method == "POST" and form.is_valid():
+            uploaded = form.cleaned_data["package"]
+            try:
+                name = imports.stage_upload(uploaded, request.user)
+                report = imports.import_package(
+                    imports.staged(name, request.user), dry_run=True, source=uploaded.name
+                )
+            except imports.PackageError as error:
+                form.add_error("package", str(error))
+            else:
+                context.update(report=report, staged=name, source=uploaded.name[:100])
+                context["publish"] = form.cleaned_data["publish"]
+        return TemplateResponse(request, "admin/resources/service/import.html", context)
 
     @method_decorator(require_POST)
     def transition_view(self, request, object_id, name):

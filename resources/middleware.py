@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 
 
@@ -54,10 +55,12 @@ class SafetyHeadersMiddleware:
 
 
 class RefuseUploadsMiddleware:
-    """The site takes no uploads, and its forms post a few short fields: a file or a large
-    body is refused before anything reads it. (And the admin's list filters, which pass
-    their values to the database as they come, are refused a NUL character, which
-    PostgreSQL cannot compare; the public pages and the API name the field instead.)"""
+    """The site takes no uploads but one (a reviewer's HSDS package on the admin's import
+    page, up to HSDS_IMPORT_MAX_BYTES), and its forms post a few short fields: another
+    file or a large body is refused before anything reads it. (And the admin's list
+    filters, which pass their values to the database as they come, are refused a NUL
+    character, which PostgreSQL cannot compare; the public pages and the API name the
+    field instead.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -69,7 +72,10 @@ class RefuseUploadsMiddleware:
             return HttpResponse(
                 "Null characters are not allowed.", status=400, content_type="text/plain"
             )
-        if request.content_type == "multipart/form-data":
+        upload = request.path == reverse(
+            "admin:resources_service_import"
+        ) and request.user.has_perm("resources.publish_service")
+        if request.content_type == "multipart/form-data" and not upload:
             return HttpResponse(
                 "This site takes no file uploads.", status=415, content_type="text/plain"
             )
@@ -77,7 +83,8 @@ class RefuseUploadsMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
-        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        limit = settings.HSDS_IMPORT_MAX_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length > limit:
             return HttpResponse("Request body too large.", status=413, content_type="text/plain")
         return self.get_response(request)
 

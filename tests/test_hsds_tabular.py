@@ -2,13 +2,16 @@
 (or Open Referral's own example, or NDJSON) all or nothing."""
 
 import csv
+import io
 import json
 import zipfile
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from frictionless import validate
 from reversion.models import Version
 
@@ -407,3 +410,94 @@ def test_a_dry_run_counts_and_writes_nothing(tmp_path, directory, capsys):
     out = capsys.readouterr().out
     assert "services.csv: 2 new" in out and "Dry run: nothing was written." in out
     assert not Service.objects.exists()
+
+
+# Import in the admin: upload, dry run, apply
+
+
+IMPORT = "/admin/resources/service/import/"
+
+
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.HSDS_IMPORT_DIR = tmp_path / "uploads"
+    return settings.HSDS_IMPORT_DIR
+
+
+def zipped(tmp_path, directory):
+    package = export(tmp_path / "package.zip")
+    wipe_directory()
+    return package
+
+
+def test_a_reviewer_sees_the_dry_run_then_applies_it(tmp_path, directory, uploads):
+    from tests.test_curation import curator
+
+    package = zipped(tmp_path, directory)
+    client = Client()
+    client.force_login(curator("reviewer"))
+    assert "Import HSDS package" in client.get("/admin/resources/service/").content.decode()
+
+    with open(package, "rb") as handle:
+        page = client.post(IMPORT, {"package": handle})
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "What importing package.zip would do" in text
+    assert '<th scope="row">services.csv</th><td>2</td>' in text
+    assert not Service.objects.exists()  # a dry run
+    staged = page.context["staged"]
+
+    done = client.post(IMPORT, {"staged": staged, "source": "package.zip", "apply": "yes"})
+
+    assert done.status_code == 302
+    assert Service.objects.count() == 2
+    assert set(Service.objects.values_list("publication_state", flat=True)) == {"draft"}
+    assert not list(uploads.iterdir())  # the upload is gone once applied
+
+
+def test_a_package_with_bad_rows_shows_them_and_offers_no_apply(tmp_path, directory, uploads):
+    from tests.test_curation import curator
+
+    folder = export(tmp_path / "package")
+    rows = read(folder, "services.csv")
+    rows[0]["status"] = "open"
+    write(folder, "services.csv", rows)
+    archive = tmp_path / "bad.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in folder.iterdir():
+            out.write(file, file.name)
+    client = Client()
+    client.force_login(curator("reviewer"))
+
+    with open(archive, "rb") as handle:
+        text = client.post(IMPORT, {"package": handle}).content.decode()
+
+    assert "bad.zip cannot be imported" in text
+    assert "services.csv, line 2, status: &#x27;open&#x27; is not one of" in text
+    assert "Apply this import" not in text
+
+
+def test_an_editor_may_not_import_nor_apply_anothers_upload(tmp_path, directory, uploads):
+    from tests.test_curation import curator
+
+    package = zipped(tmp_path, directory)
+    reviewer, editor = Client(), Client()
+    reviewer.force_login(curator("reviewer"))
+    editor.force_login(curator("editor"))
+    assert editor.get(IMPORT).status_code == 403
+    with open(package, "rb") as handle:
+        staged = reviewer.post(IMPORT, {"package": handle}).context["staged"]
+    other = User.objects.create_user("other", is_staff=True)
+    other.groups.add(Group.objects.get(name="Reviewers"))
+    intruder = Client()
+    intruder.force_login(other)
+
+    response = intruder.post(IMPORT, {"staged": staged, "apply": "yes"})
+
+    assert response.status_code == 302 and not Service.objects.exists()
+
+
+def test_only_the_import_page_takes_a_file(client):
+    response = Client().post("/admin/login/", {"file": io.BytesIO(b"x")})
+    assert response.status_code == 415

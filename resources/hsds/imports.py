@@ -15,6 +15,8 @@ reported as not kept, never dropped in silence.
 import codecs
 import csv
 import json
+import re
+import secrets
 import uuid
 import zipfile
 from collections import Counter, defaultdict
@@ -95,6 +97,13 @@ class Report:
     @property
     def ok(self):
         return not self.errors
+
+    def table_counts(self):
+        return [
+            (table.path, self.counts[table.name])
+            for table in TABLES
+            if any(self.counts.get(table.name, {}).values())
+        ]
 
     def summary(self):
         lines = []
@@ -1206,3 +1215,38 @@ class Slugs:
             slug = f"{base}-{n}"
         self.taken[model].add(slug)
         return slug
+
+
+# Packages uploaded in the admin, kept between the dry run and applying it
+
+
+UPLOAD_SUFFIXES = (".zip", ".ndjson", ".json")
+UPLOAD_NAME = re.compile(r"^(\d+)-[A-Za-z0-9_-]{22}(\.zip|\.ndjson|\.json)$")
+UPLOAD_DAYS = 1
+
+
+def stage_upload(uploaded, user):
+    """Keep an uploaded package for user; returns the name that finds it again."""
+    suffix = Path(uploaded.name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise PackageError("Upload a .zip of the package's CSV files, or a .ndjson or .json file.")
+    folder = Path(settings.HSDS_IMPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = timezone.now().timestamp() - UPLOAD_DAYS * 86400
+    for old in folder.iterdir():  # uploads nobody applied
+        if UPLOAD_NAME.match(old.name) and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    name = f"{user.pk}-{secrets.token_urlsafe(16)}{suffix}"
+    with open(folder / name, "xb") as out:
+        for chunk in uploaded.chunks():
+            out.write(chunk)
+    return name
+
+
+def staged(name, user):
+    """The path of user's staged upload called name, or None."""
+    match = UPLOAD_NAME.match(name or "")
+    if not match or match.group(1) != str(user.pk):
+        return None
+    path = Path(settings.HSDS_IMPORT_DIR) / name
+    return path if path.exists() else None
