@@ -27,6 +27,7 @@ from tests.factories import (
     make_many_services,
     make_need,
     make_organization,
+    make_phone,
     make_population,
     make_rich_service,
     make_service,
@@ -503,10 +504,11 @@ def test_it_lists_services_in_a_fixed_number_of_queries(
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     make_many_services(100)
 
-    # how many match (up to the search window), their ids in order, the page's services
-    # (with their organization), then one query for each embedded relation: needs,
-    # populations, languages, phones and the phones' languages.
-    with django_assert_num_queries(8):
+    # how many match and the latest change among them (the ETag), how many match (up to
+    # the search window), their ids in order, the page's services (with their
+    # organization), then one query for each embedded relation: needs, populations,
+    # languages, phones and the phones' languages.
+    with django_assert_num_queries(9):
         response = client.get(SERVICES, {"page_size": page_size})
 
     assert response.status_code == 200
@@ -564,6 +566,35 @@ def test_it_answers_304_when_nothing_changed(client):
     assert changed.status_code == 200
     assert changed["ETag"] != etag
     assert changed.json()["name"] == "Legal clinic (renamed)"
+
+
+# Committed, as partners see changes: within one transaction now() does not move, so a
+# row saved after its service would not move the service's `modified`.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("api", ["/api/v1/services/", "/api/hsds/services"])
+def test_an_unchanged_list_is_a_304_after_one_query(
+    client, settings, django_assert_num_queries, api
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    first, second = make_service(name="Legal clinic"), make_service(name="Shelter")
+    etag = client.get(api)["ETag"]
+
+    with django_assert_num_queries(1):
+        unchanged = client.get(api, headers={"if-none-match": etag})
+    assert unchanged.status_code == 304
+
+    tags = {etag}
+    for change in (
+        lambda: make_phone(service=first, number="(312) 555-0100"),  # shown in the list
+        lambda: Service.objects.filter(pk=second.pk).update(publication_state="draft"),
+        lambda: make_service(name="New clinic"),
+    ):
+        change()
+        answer = client.get(api, headers={"if-none-match": etag})
+        assert answer.status_code == 200
+        tags.add(answer["ETag"])
+        etag = answer["ETag"]
+    assert len(tags) == 4
 
 
 def test_it_does_not_cache_errors(client):

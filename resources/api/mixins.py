@@ -2,6 +2,7 @@ import hashlib
 from pathlib import Path
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Count, Max
 from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.http import quote_etag
@@ -47,7 +48,43 @@ class ServiceRevalidationMixin:
     # A published service's answer changes only when the service does: its `modified`
     # moves with anything it shows (resources.sync). So its ETag is made from that, and a
     # partner asking again about an unchanged service gets its 304 after one narrow
-    # query, without the full one.
+    # query, without the full one. A list's is made from how many services match and the
+    # latest `modified` among them: a service that joins, leaves or changes moves one of
+    # the two. (Not a keyword search's: which services words find also depends on the
+    # synonyms, so its ETag stays over the body.)
+    SEARCH_PARAMETERS = ("q", "search")
+
+    def list(self, request, *args, **kwargs):
+        matching = self.listed_services()
+        if matching is None or any(request.query_params.get(n) for n in self.SEARCH_PARAMETERS):
+            return self.answer_list(request, *args, **kwargs)
+        summary = matching.order_by().aggregate(count=Count("pk"), latest=Max("modified"))
+        latest = summary["latest"].isoformat() if summary["latest"] else ""
+        return self._revalidated(
+            request,
+            f"{request.get_full_path()}|{summary['count']}|{latest}|{SHAPES}",
+            lambda: self.answer_list(request, *args, **kwargs),
+        )
+
+    def answer_list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def listed_services(self):
+        """All the services the list answers with, or None when its filters are invalid
+        (the list then answers the 400)."""
+        return self.filter_queryset(self.get_queryset())
+
+    def _revalidated(self, request, version, answer):
+        etag = quote_etag(hashlib.sha256(version.encode()).hexdigest()[:32])
+        probe = HttpResponse()
+        probe["ETag"] = etag
+        patch_cache_control(probe, public=True, max_age=MAX_AGE)
+        not_modified = get_conditional_response(request, etag=etag, response=probe)
+        if not_modified is not probe:
+            return not_modified
+        response = answer()
+        response["ETag"] = etag
+        return response
 
     def retrieve(self, request, *args, **kwargs):
         lookup = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
@@ -59,17 +96,11 @@ class ServiceRevalidationMixin:
             modified = None  # not an id: the full path answers the 404
         if modified is None:
             return super().retrieve(request, *args, **kwargs)
-        version = f"{request.get_full_path()}|{modified.isoformat()}|{SHAPES}"
-        etag = quote_etag(hashlib.sha256(version.encode()).hexdigest()[:32])
-        probe = HttpResponse()
-        probe["ETag"] = etag
-        patch_cache_control(probe, public=True, max_age=MAX_AGE)
-        not_modified = get_conditional_response(request, etag=etag, response=probe)
-        if not_modified is not probe:
-            return not_modified
-        response = super().retrieve(request, *args, **kwargs)
-        response["ETag"] = etag
-        return response
+        return self._revalidated(
+            request,
+            f"{request.get_full_path()}|{modified.isoformat()}|{SHAPES}",
+            lambda: super(ServiceRevalidationMixin, self).retrieve(request, *args, **kwargs),
+        )
 
 
 class RateLimitHeadersMixin:

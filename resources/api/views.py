@@ -123,7 +123,13 @@ class ServiceViewSet(ServiceRevalidationMixin, GoneWhenRemovedMixin, PartnerView
             "facets": serializers.FacetsSerializer,
         }.get(self.action, serializers.ServiceSerializer)
 
-    def list(self, request, *args, **kwargs):
+    def listed_services(self):
+        filters = ServiceFilter(
+            self.request.query_params, queryset=Service.objects.published(), request=self.request
+        )
+        return filters.qs if filters.is_valid() else None
+
+    def answer_list(self, request, *args, **kwargs):
         services = self.paginator.paginate_search(request, rows=self.get_queryset())
         return self.get_paginated_response(self.get_serializer(services, many=True).data)
 
