@@ -564,9 +564,6 @@ class ImportForm(forms.Form):
         help_text="A .zip of an HSDS tabular package (CSV files), or a .ndjson or .json file "
         "of full services. Nothing is written until you have seen what it would do."
     )
-    publish = forms.BooleanField(
-        required=False, help_text="Publish the imported services (otherwise new ones are drafts)."
-    )
 
 
 @admin.register(Service)
@@ -749,19 +746,23 @@ class ServiceAdmin(CuratedAdmin):
             if package is None:
                 self.message_user(request, "That upload is gone: upload it again.", messages.ERROR)
                 return HttpResponseRedirect(request.path)
+            source = (request.POST.get("source") or package.name)[:100]
             report = imports.import_package(
                 package,
                 publish=request.POST.get("publish") == "on",
                 user=request.user,
-                source=request.POST.get("source", package.name)[:100],
+                source=source,
             )
             if report.applied:
                 package.unlink()
+                drafts = "" if request.POST.get("publish") == "on" else " New services are drafts."
                 self.message_user(
-                    request, "Imported: " + "; ".join(report.summary()), messages.SUCCESS
+                    request,
+                    f"Imported {source}. {report.in_words(done=True)}{drafts}",
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:resources_service_changelist"))
-            context.update(report=report, staged=package.name, source=request.POST.get("source"))
+            context.update(report=report, staged=package.name, source=source)
         elif request.method == "POST" and form.is_valid():
             uploaded = form.cleaned_data["package"]
             try:
@@ -773,7 +774,6 @@ class ServiceAdmin(CuratedAdmin):
                 form.add_error("package", str(error))
             else:
                 context.update(report=report, staged=name, source=uploaded.name[:100])
-                context["publish"] = form.cleaned_data["publish"]
         return TemplateResponse(request, "admin/resources/service/import.html", context)
 
     @method_decorator(require_POST)

@@ -444,7 +444,8 @@ def test_a_reviewer_sees_the_dry_run_then_applies_it(tmp_path, directory, upload
     text = page.content.decode()
     assert page.status_code == 200
     assert "What importing package.zip would do" in text
-    assert '<th scope="row">services.csv</th><td>2</td>' in text
+    assert "It would add organizations (2), locations (2), addresses (1), services (2)" in text
+    assert '<span class="help">services.csv</span></th><td>2</td>' in text
     assert not Service.objects.exists()  # a dry run
     staged = page.context["staged"]
 
@@ -475,6 +476,8 @@ def test_a_package_with_bad_rows_shows_them_and_offers_no_apply(tmp_path, direct
 
     assert "bad.zip cannot be imported" in text
     assert "services.csv, line 2, status: &#x27;open&#x27; is not one of" in text
+    rejected = '<span class="help">services.csv</span></th><td>0</td><td>0</td><td>1</td>'
+    assert rejected + "<td>0</td><td>1</td>" in text
     assert "Apply this import" not in text
 
 
@@ -501,3 +504,28 @@ def test_an_editor_may_not_import_nor_apply_anothers_upload(tmp_path, directory,
 def test_only_the_import_page_takes_a_file(client):
     response = Client().post("/admin/login/", {"file": io.BytesIO(b"x")})
     assert response.status_code == 415
+
+
+def test_imported_services_are_found_by_words_and_filters(tmp_path, directory, client):
+    service = directory[0]
+    need = service.needs.get()
+    package = export(tmp_path / "package")
+    wipe_directory()
+
+    import_package(package, publish=True)
+
+    found = client.get("/api/v1/services/", {"q": service.name, "need": need.slug}).json()
+    assert [s["id"] for s in found["results"]] == [str(service.pk)]
+
+
+def test_published_imports_reach_the_change_feed_and_drafts_do_not(tmp_path, directory):
+    package = export(tmp_path / "package")
+    wipe_directory()
+    ServiceChange.objects.all().delete()
+
+    import_package(package)
+    assert not ServiceChange.objects.exists()  # drafts are not public
+
+    import_package(package, publish=True)
+    published = {line.service_id for line in ServiceChange.objects.filter(published=True)}
+    assert published == {s.pk for s in directory}

@@ -48,12 +48,27 @@ from resources.models import (
     ServiceArea,
     ServiceAtLocation,
 )
+from resources.search import index
 
 from .serializers import HSDS_WEEKDAYS
 from .tabular import BY_PATH, TABLE, TABLES, complete, flatten
 from .taxonomies import NEEDS, POPULATIONS
 
 CHUNK = 1000
+LABELS = {
+    "taxonomy": "Taxonomies",
+    "taxonomy_term": "Taxonomy terms",
+    "organization": "Organizations",
+    "location": "Locations",
+    "address": "Addresses",
+    "service": "Services",
+    "service_at_location": "Services at locations",
+    "phone": "Phone numbers",
+    "schedule": "Opening hours",
+    "service_area": "Service areas",
+    "language": "Languages",
+    "attribute": "Needs and populations",
+}
 STATES_24_7 = ",".join(HSDS_WEEKDAYS)
 
 
@@ -98,9 +113,50 @@ class Report:
     def ok(self):
         return not self.errors
 
+    @property
+    def row_notices(self):
+        """What was not kept of particular rows: worth a curator's look."""
+        return [notice for notice in self.notices if notice.line]
+
+    @property
+    def unsupported(self):
+        """The tables and columns of HSDS the directory has no place for."""
+        return [notice for notice in self.notices if not notice.line]
+
+    @property
+    def changes_anything(self):
+        return any(
+            counts[kind]
+            for counts in self.counts.values()
+            for kind in ("new", "changed", "removed")
+        )
+
+    def in_words(self, done=False):
+        """What the import would do (or did), in a sentence."""
+        parts = []
+        for kind, verb in (("new", "add"), ("changed", "change"), ("removed", "remove")):
+            items = [
+                f"{LABELS[table.name].lower()} ({self.counts[table.name][kind]})"
+                for table in TABLES
+                if self.counts.get(table.name, {}).get(kind)
+            ]
+            if items:
+                parts.append(f"{verb} {', '.join(items)}")
+        if not parts:
+            return "Nothing would change: everything in it is already in the directory."
+        return ("It " if done else "It would ") + "; ".join(parts) + "."
+
+    def count_rejected(self):
+        rejected = defaultdict(set)
+        for error in self.errors:
+            if error.file in BY_PATH and error.line:
+                rejected[BY_PATH[error.file].name].add(error.line)
+        for table_name, lines in rejected.items():
+            self.counts[table_name]["rejected"] = len(lines)
+
     def table_counts(self):
         return [
-            (table.path, self.counts[table.name])
+            (LABELS[table.name], table.path, self.counts[table.name])
             for table in TABLES
             if any(self.counts.get(table.name, {}).values())
         ]
@@ -112,7 +168,7 @@ class Report:
             if counts and any(counts.values()):
                 parts = ", ".join(
                     f"{counts[kind]} {kind}"
-                    for kind in ("new", "changed", "unchanged", "removed")
+                    for kind in ("new", "changed", "unchanged", "removed", "rejected")
                     if counts[kind]
                 )
                 lines.append(f"{table.path}: {parts}")
@@ -714,7 +770,7 @@ class Plan:
             base = {
                 "service_id": owners.get("service_id"),
                 "location_id": owners.get("location_id"),
-                "notes": (v["notes"] or v["description"] or "")[:300],
+                "notes": _notes(row, v["description"], v["notes"], self),
                 "open_24_7": False,
                 "weekday": None,
                 "opens_at": None,
@@ -883,6 +939,20 @@ COLUMNS = {  # model field -> the HSDS column it comes from, where the names dif
 }
 
 
+def _notes(row, description, notes, plan):
+    """A schedule's HSDS description and notes as the directory's one note (they are the
+    same text in the directory's own packages)."""
+    parts = [text for text in dict.fromkeys((description, notes)) if text]
+    text = " ".join(parts)
+    limit = Schedule._meta.get_field("notes").max_length
+    if len(text) > limit:
+        plan.notice(
+            row, "notes", f"only the first {limit} characters of the description and notes are kept"
+        )
+        text = text[:limit]
+    return text
+
+
 def derived(row, day):
     return uuid.uuid5(row.values["id"], day)
 
@@ -894,7 +964,10 @@ def _address_problem(values):
         address.clean_fields(exclude=["id", "location"])
     except ValidationError as error:
         name, messages = next(iter(error.message_dict.items()))
-        return name, f"the address is not in the directory's form ({' '.join(messages)})"
+        return name, (
+            f"the address is not in the directory's (United States) form: {values[name]!r}, "
+            f"{messages[0]}"
+        )
     return None
 
 
@@ -953,6 +1026,7 @@ def import_package(path, *, publish=False, dry_run=False, user=None, source=None
     with transaction.atomic():
         changes = Changes(plan)
         changes.count()
+        report.count_rejected()
         if report.ok and not dry_run:
             try:
                 changes.apply(user)
@@ -1076,9 +1150,33 @@ class Changes:
         return model, row_id
 
     def apply(self, user):
+        self._record_before()
+        with index.indexing_paused():
+            self._write()
+        index.reindex(self._indexed())
+        self._record_after(user)
+
+    def _indexed(self):
+        """The services whose search index the import may have changed: its own, those at
+        its locations and those of its organizations."""
+        planned = self.plan.planned
+        services = set(planned[Service])
+        for model, link in (
+            (Location, "service_at_locations__location"),
+            (Organization, "organization"),
+        ):
+            ids = list(planned[model])
+            for start in range(0, len(ids), CHUNK):
+                services.update(
+                    Service.objects.filter(
+                        **{f"{link}__in": ids[start : start + CHUNK]}
+                    ).values_list("pk", flat=True)
+                )
+        return services
+
+    def _write(self):
         plan = self.plan
         connection.cursor().execute("SET CONSTRAINTS ALL DEFERRED")
-        self._record_before()
         for model, ids in self.removed.items():
             ids = list(ids)
             for start in range(0, len(ids), CHUNK):
@@ -1117,7 +1215,6 @@ class Changes:
         self._write_links()
         self._set_modified()
         connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
-        self._record_after(user)
 
     def _write_links(self):
         for (model, row_id, relation), (old, new) in self.links.items():

@@ -23,6 +23,7 @@ migrate and re-indexes every service when their definition has changed.
 
 import hashlib
 import re
+from contextlib import contextmanager
 
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connections, transaction
@@ -479,3 +480,16 @@ def reindex(service_ids=None, *, using="default"):
             "SELECT resources_index_services(%s::uuid[])",
             [None if service_ids is None else list(service_ids)],
         )
+
+
+@contextmanager
+def indexing_paused(*, using="default"):
+    """Inside a transaction, for a bulk write: the index's triggers skip each statement
+    (as they do the index's own writes), and the caller reindex()es the services it wrote
+    once at the end, rather than each of them once per table it touched."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT set_config('resources.indexing', 'on', true)")
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT set_config('resources.indexing', 'off', true)")
