@@ -529,3 +529,19 @@ def test_published_imports_reach_the_change_feed_and_drafts_do_not(tmp_path, dir
     import_package(package, publish=True)
     published = {line.service_id for line in ServiceChange.objects.filter(published=True)}
     assert published == {s.pk for s in directory}
+
+
+def test_a_tag_the_package_no_longer_gives_is_taken_off(tmp_path, directory):
+    service = directory[0]
+    extra = make_need(slug="housing", name="Housing")
+    service.needs.add(extra)
+    package = export(tmp_path / "package")
+    attributes = read(package, "attributes.csv")
+    write(
+        package, "attributes.csv", [a for a in attributes if a["taxonomy_term_id"] != str(extra.pk)]
+    )
+
+    report = import_package(package)
+
+    assert report.applied and report.counts["service"]["changed"] == 1
+    assert extra not in service.needs.all() and service.needs.exists()

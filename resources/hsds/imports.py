@@ -915,15 +915,22 @@ class Plan:
         """The model's own field rules (lengths, formats, choices), row by row."""
         for model, planned in self.planned.items():
             columns = COLUMNS[model]
-            # References were checked above, for all rows at once.
-            exclude = ["slug", "id"] + [f.name for f in model._meta.fields if f.is_relation]
+            fields = {f.attname: f for f in model._meta.fields}
             for row_id, item in list(planned.items()):
-                obj = model(pk=row_id, **item.values)
-                try:
-                    obj.clean_fields(exclude=exclude)
-                except ValidationError as error:
-                    for name, messages in error.message_dict.items():
-                        self.error(item.row, columns.get(name, name), " ".join(messages))
+                # As Model.clean_fields(), without building an instance for each row; the
+                # references were checked above, for all rows at once.
+                errors = {}
+                for name, value in item.values.items():
+                    field = fields[name]
+                    if field.is_relation or (field.blank and value in field.empty_values):
+                        continue
+                    try:
+                        field.clean(value, None)
+                    except ValidationError as error:
+                        errors[field.name] = error.messages
+                for name, messages in errors.items():
+                    self.error(item.row, columns.get(name, name), " ".join(messages))
+                if errors:
                     del planned[row_id]
 
 
@@ -1118,9 +1125,7 @@ class Changes:
         for model, row_id, relation in wanted:
             by_model[(model, relation)].append(row_id)
         for (model, relation), ids in by_model.items():
-            through = getattr(model, relation).through
-            own = f"{model._meta.model_name}_id"
-            other = f"{getattr(model, relation).field.related_model._meta.model_name}_id"
+            through, own, other = _through(model, relation)
             current = defaultdict(set)
             for start in range(0, len(ids), CHUNK):
                 for owner_id, value in through.objects.filter(
@@ -1217,16 +1222,19 @@ class Changes:
         connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def _write_links(self):
+        added, gone = defaultdict(list), defaultdict(list)
         for (model, row_id, relation), (old, new) in self.links.items():
-            manager = getattr(model, relation)
-            through = manager.through
-            own = f"{model._meta.model_name}_id"
-            other = f"{manager.field.related_model._meta.model_name}_id"
-            gone = old - new
-            if gone:
-                through.objects.filter(**{own: row_id, f"{other}__in": gone}).delete()
+            added[(model, relation)] += [(row_id, value) for value in new - old]
+            gone[(model, relation)] += [(row_id, value) for value in old - new]
+        for (model, relation), pairs in gone.items():
+            through, own, other = _through(model, relation)
+            for row_id, value in pairs:
+                through.objects.filter(**{own: row_id, other: value}).delete()
+        for (model, relation), pairs in added.items():
+            through, own, other = _through(model, relation)
             through.objects.bulk_create(
-                [through(**{own: row_id, other: value}) for value in new - old]
+                [through(**{own: row_id, other: value}) for row_id, value in pairs],
+                batch_size=CHUNK,
             )
 
     def _set_modified(self):
@@ -1270,6 +1278,16 @@ class Changes:
             for obj in self._existing_changed(model):
                 obj.refresh_from_db()
                 history.record(obj, user, comment)
+
+
+def _through(model, relation):
+    """A many-to-many relation's table, and its columns for model and for the other side."""
+    manager = getattr(model, relation)
+    return (
+        manager.through,
+        f"{model._meta.model_name}_id",
+        f"{manager.field.related_model._meta.model_name}_id",
+    )
 
 
 WRITE_ORDER = [
