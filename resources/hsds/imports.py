@@ -473,17 +473,23 @@ class Plan:
     def error(self, row, column, reason):
         self.report.errors.append(row.problem(column, reason))
 
+    def missing(self, row, column, to_table):
+        self.error(
+            row, column, f"no {to_table} {row.values[column]} in the package or the directory"
+        )
+
     def notice(self, row, column, reason):
         self.report.notices.append(row.problem(column, f"not kept: {reason}"))
 
     # What each id refers to, in the package or the database
 
-    def known(self, model, table_name, ids):
-        ids = {i for i in ids if i is not None}
-        inside = {i for i in ids if i in self.tables.get(table_name, {})}
-        outside = ids - inside
+    def known(self, table_name, column, model, to_table):
+        """The ids in table_name's column that name a to_table record (model) in the
+        package or the directory."""
+        ids = {row.values[column] for row in self.rows(table_name)} - {None}
+        inside = {i for i in ids if i in self.tables.get(to_table, {})}
+        outside = list(ids - inside)
         found = set()
-        outside = list(outside)
         for start in range(0, len(outside), CHUNK):
             found |= set(
                 model.objects.filter(pk__in=outside[start : start + CHUNK]).values_list(
@@ -546,11 +552,7 @@ class Plan:
                         del planned[row_id]
 
     def _locations(self):
-        organizations = self.known(
-            Organization,
-            "organization",
-            (r.values["organization_id"] for r in self.rows("location")),
-        )
+        organizations = self.known("location", "organization_id", Organization, "organization")
         for row in self.rows("location"):
             v = row.values
             organization_id = v["organization_id"]
@@ -592,17 +594,11 @@ class Plan:
             self.add(Location, row, values)
 
     def _addresses(self):
-        locations = self.known(
-            Location, "location", (r.values["location_id"] for r in self.rows("address"))
-        )
+        locations = self.known("address", "location_id", Location, "location")
         for row in self.rows("address"):
             v = row.values
             if v["location_id"] not in locations:
-                self.error(
-                    row,
-                    "location_id",
-                    f"no location {v['location_id']} in the package or the directory",
-                )
+                self.missing(row, "location_id", "location")
                 continue
             values = {
                 "location_id": v["location_id"],
@@ -623,19 +619,11 @@ class Plan:
             self.add(Address, row, values)
 
     def _services(self):
-        organizations = self.known(
-            Organization,
-            "organization",
-            (r.values["organization_id"] for r in self.rows("service")),
-        )
+        organizations = self.known("service", "organization_id", Organization, "organization")
         for row in self.rows("service"):
             v = row.values
             if v["organization_id"] not in organizations:
-                self.error(
-                    row,
-                    "organization_id",
-                    f"no organization {v['organization_id']} in the package or the directory",
-                )
+                self.missing(row, "organization_id", "organization")
                 continue
             ages = {}
             for column in ("minimum_age", "maximum_age"):
@@ -673,22 +661,14 @@ class Plan:
 
     def _service_at_locations(self):
         rows = list(self.rows("service_at_location"))
-        services = self.known(Service, "service", (r.values["service_id"] for r in rows))
-        locations = self.known(Location, "location", (r.values["location_id"] for r in rows))
+        services = self.known("service_at_location", "service_id", Service, "service")
+        locations = self.known("service_at_location", "location_id", Location, "location")
         for row in rows:
             v = row.values
             if v["service_id"] not in services:
-                self.error(
-                    row,
-                    "service_id",
-                    f"no service {v['service_id']} in the package or the directory",
-                )
+                self.missing(row, "service_id", "service")
             elif v["location_id"] not in locations:
-                self.error(
-                    row,
-                    "location_id",
-                    f"no location {v['location_id']} in the package or the directory",
-                )
+                self.missing(row, "location_id", "location")
             else:
                 self.add(
                     ServiceAtLocation,
@@ -701,9 +681,8 @@ class Plan:
                 )
 
     def _known_owners(self, table_name, kinds):
-        rows = list(self.rows(table_name))
         return {
-            column: self.known(model, owner_table, (r.values[column] for r in rows))
+            column: self.known(table_name, column, model, owner_table)
             for column, model, owner_table in kinds
         }
 
@@ -715,9 +694,7 @@ class Plan:
             if owner_id is None:
                 continue
             if owner_id not in known[column]:
-                self.error(
-                    row, column, f"no {table_name} {owner_id} in the package or the directory"
-                )
+                self.missing(row, column, table_name)
                 return None
             owners[column] = owner_id
         if not owners:
@@ -815,18 +792,12 @@ class Plan:
                     )
 
     def _service_areas(self):
-        services = self.known(
-            Service, "service", (r.values["service_id"] for r in self.rows("service_area"))
-        )
+        services = self.known("service_area", "service_id", Service, "service")
         extents = {label: value for value, label in ServiceArea.Extent.choices}
         for row in self.rows("service_area"):
             v = row.values
             if v["service_id"] not in services:
-                self.error(
-                    row,
-                    "service_id",
-                    f"no service {v['service_id']} in the package or the directory",
-                )
+                self.missing(row, "service_id", "service")
                 continue
             values = _area(extents.get(v["description"] or ""), v["name"] or "")
             if values is None:
