@@ -211,6 +211,10 @@ VERIFY_AFTER_DAYS = env_int("VERIFY_AFTER_DAYS", 180)
 CHANGE_FEED_DAYS = env_int("CHANGE_FEED_DAYS", 90)
 # The largest HSDS package (a file, or a zip unpacked) manage.py import_hsds reads.
 HSDS_IMPORT_MAX_BYTES = env_int("HSDS_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+# Seconds the admin may spend checking or applying an uploaded package (the web's other
+# requests get REQUEST_TIMEOUT); within gunicorn's 30-second worker timeout. A bigger
+# package is for manage.py import_hsds.
+HSDS_IMPORT_TIMEOUT = env_int("HSDS_IMPORT_TIMEOUT", 25)
 # Where a package uploaded in the admin waits between its dry run and being applied.
 HSDS_IMPORT_DIR = Path(os.environ.get("HSDS_IMPORT_DIR", BASE_DIR / "imports"))
 

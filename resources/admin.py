@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.postgres.search import TrigramSimilarity
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.db.models import Count, F, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
@@ -18,6 +19,9 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
+from psycopg.errors import QueryCanceled
+
+from directory.errors import DeadlineExceeded
 
 from . import history, publishing, suggestions
 from .api import keys
@@ -740,41 +744,53 @@ class ServiceAdmin(CuratedAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         context = {**self.admin_site.each_context(request), "opts": self.opts, "form": form}
         context["title"] = "Import an HSDS package"
-        if request.method == "POST" and "apply" in request.POST:
-            context["form"] = ImportForm()
-            package = imports.staged(request.POST.get("staged"), request.user)
-            if package is None:
-                self.message_user(request, "That upload is gone: upload it again.", messages.ERROR)
-                return HttpResponseRedirect(request.path)
-            source = (request.POST.get("source") or package.name)[:100]
-            report = imports.import_package(
-                package,
-                publish=request.POST.get("publish") == "on",
-                user=request.user,
-                source=source,
-            )
-            if report.applied:
-                package.unlink()
-                drafts = "" if request.POST.get("publish") == "on" else " New services are drafts."
-                self.message_user(
-                    request,
-                    f"Imported {source}. {report.in_words(done=True)}{drafts}",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(reverse("admin:resources_service_changelist"))
-            context.update(report=report, staged=package.name, source=source)
-        elif request.method == "POST" and form.is_valid():
-            uploaded = form.cleaned_data["package"]
-            try:
+        try:
+            if request.method == "POST" and "apply" in request.POST:
+                context["form"] = ImportForm()
+                return self._apply_import(request, context)
+            if request.method == "POST" and form.is_valid():
+                uploaded = form.cleaned_data["package"]
                 name = imports.stage_upload(uploaded, request.user)
-                report = imports.import_package(
+                report = self._run_import(
                     imports.staged(name, request.user), dry_run=True, source=uploaded.name
                 )
-            except imports.PackageError as error:
-                form.add_error("package", str(error))
-            else:
                 context.update(report=report, staged=name, source=uploaded.name[:100])
+        except imports.PackageError as error:
+            context["problem"] = str(error)
         return TemplateResponse(request, "admin/resources/service/import.html", context)
+
+    def _apply_import(self, request, context):
+        package = imports.staged(request.POST.get("staged"), request.user)
+        if package is None:
+            self.message_user(request, "That upload is gone: upload it again.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        source = (request.POST.get("source") or package.name)[:100]
+        publish = request.POST.get("publish") == "on"
+        report = self._run_import(package, publish=publish, user=request.user, source=source)
+        if not report.applied:
+            context.update(report=report, staged=package.name, source=source)
+            return TemplateResponse(request, "admin/resources/service/import.html", context)
+        package.unlink()
+        drafts = "" if publish else " New services are drafts."
+        self.message_user(
+            request, f"Imported {source}. {report.in_words(done=True)}{drafts}", messages.SUCCESS
+        )
+        return HttpResponseRedirect(reverse("admin:resources_service_changelist"))
+
+    def _run_import(self, path, **options):
+        seconds = settings.HSDS_IMPORT_TIMEOUT
+        try:
+            return imports.import_package(path, seconds=seconds, **options)
+        except (DeadlineExceeded, OperationalError) as error:
+            if isinstance(error, OperationalError) and not isinstance(
+                error.__cause__, QueryCanceled
+            ):
+                raise
+            raise imports.PackageError(
+                f"This package takes more than the {seconds} seconds an import may take here, "
+                "so nothing was written: your deployer can import it with "
+                "manage.py import_hsds."
+            ) from error
 
     @method_decorator(require_POST)
     def transition_view(self, request, object_id, name):

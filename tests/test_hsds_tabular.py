@@ -545,3 +545,53 @@ def test_a_tag_the_package_no_longer_gives_is_taken_off(tmp_path, directory):
 
     assert report.applied and report.counts["service"]["changed"] == 1
     assert extra not in service.needs.all() and service.needs.exists()
+
+
+def test_a_change_to_a_services_own_fields_is_recorded_and_can_be_undone(tmp_path, directory):
+    service = directory[0]
+    original = service.name
+    package = export(tmp_path / "package")
+    services = read(package, "services.csv")
+    for row in services:
+        if row["id"] == str(service.pk):
+            row["name"] = "Renamed by the package"
+    write(package, "services.csv", services)
+
+    import_package(package)
+
+    newest, before = list(Version.objects.get_for_object(service))[:2]
+    assert newest.revision.comment == "Imported from package."
+    assert newest.field_dict["name"] == "Renamed by the package"
+    history.restore(before, user=None)
+    service.refresh_from_db()
+    assert service.name == original
+
+
+def test_a_package_too_slow_for_the_web_is_left_to_the_command(
+    tmp_path, directory, uploads, settings, monkeypatch
+):
+    from django.db import connection
+
+    from resources.hsds import imports
+    from tests.test_curation import curator
+
+    package = zipped(tmp_path, directory)
+    counting = imports.Changes.count
+
+    def slow_count(changes):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.2)")  # a statement past the web's budget
+        counting(changes)
+
+    monkeypatch.setattr(imports.Changes, "count", slow_count)
+    settings.HSDS_IMPORT_TIMEOUT = 0.05
+    client = Client()
+    client.force_login(curator("reviewer"))
+
+    with open(package, "rb") as handle:
+        page = client.post(IMPORT, {"package": handle})
+
+    assert page.status_code == 200
+    assert "takes more than the 0.05 seconds an import may take here" in page.content.decode()
+    assert "manage.py import_hsds" in page.content.decode()
+    assert not Service.objects.exists()

@@ -134,7 +134,8 @@ class Report:
     def in_words(self, done=False):
         """What the import would do (or did), in a sentence."""
         parts = []
-        for kind, verb in (("new", "add"), ("changed", "change"), ("removed", "remove")):
+        verbs = ("added", "changed", "removed") if done else ("add", "change", "remove")
+        for kind, verb in zip(("new", "changed", "removed"), verbs, strict=True):
             items = [
                 f"{LABELS[table.name].lower()} ({self.counts[table.name][kind]})"
                 for table in TABLES
@@ -440,9 +441,10 @@ class Planned:
     row: Row
     values: dict  # model field -> value
     existing: object = None
+    # Whether the package changes the existing record: decided before anything is written.
+    changed: bool = False
 
-    @property
-    def changed(self):
+    def differs(self):
         return self.existing is not None and any(
             _comparable(getattr(self.existing, name)) != _comparable(value)
             for name, value in self.values.items()
@@ -881,6 +883,7 @@ class Plan:
                         # A package never holds a confidential location's place.
                         item.values["latitude"] = obj.latitude
                         item.values["longitude"] = obj.longitude
+                    item.changed = item.differs()
 
     def _validate(self):
         """The model's own field rules (lengths, formats, choices), row by row."""
@@ -994,14 +997,20 @@ class TermMatcher:
 # The whole import
 
 
-def import_package(path, *, publish=False, dry_run=False, user=None, source=None):
-    """Read, check and (unless dry_run or any row is bad) apply the package at path."""
+def import_package(path, *, publish=False, dry_run=False, user=None, source=None, seconds=None):
+    """Read, check and (unless dry_run or any row is bad) apply the package at path; the
+    database gives its statements `seconds` each (a web request's budget), or no limit."""
     report = Report()
     rows = read_package(path, report)
     tables = typed(rows, report)
     plan = Plan(tables, report, publish=publish, source=source or Path(path).name)
     plan.build()
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('statement_timeout', %s, true)",
+                [f"{int(seconds * 1000)}" if seconds else "0"],
+            )
         changes = Changes(plan)
         changes.count()
         report.count_rejected()
