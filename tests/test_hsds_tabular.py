@@ -596,3 +596,25 @@ def test_a_package_too_slow_for_the_web_is_left_to_the_command(
     assert "takes more than the 0.05 seconds an import may take here" in page.content.decode()
     assert "manage.py import_hsds" in page.content.decode()
     assert not Service.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"id": 1}\n{"broken": \n', "services.ndjson, line 2: not JSON: Expecting value"),
+        ("[1, 2]\n", "services.ndjson, line 1: not an HSDS service (a JSON object of one)"),
+        ('{"phones": 7}\n', "services.ndjson, line 1: not an HSDS service (a JSON object of one)"),
+        (
+            '{"phones": ["x"]}\n',
+            "services.ndjson, line 1: not an HSDS service (a JSON object of one)",
+        ),
+    ],
+)
+def test_ndjson_that_is_not_services_is_refused_by_line(tmp_path, text, expected):
+    path = tmp_path / "services.ndjson"
+    path.write_text(text)
+
+    report = import_package(path)
+
+    assert not report.applied
+    assert expected in [str(error) for error in report.errors]

@@ -317,34 +317,57 @@ def _records(path, report):
     seen = {}
     name = path.name
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            if path.suffix == ".json":
-                records = enumerate(json.load(handle), start=1)
-            else:
-                records = (
-                    (number, json.loads(line))
-                    for number, line in enumerate(handle, start=1)
-                    if line.strip()
+        for number, record in _json_records(path):
+            try:
+                flat = list(flatten(record)) if isinstance(record, dict) else None
+            except (AttributeError, TypeError):  # a list that is not of records, ...
+                flat = None
+            if flat is None:
+                report.errors.append(
+                    Problem(name, number, None, "not an HSDS service (a JSON object of one)")
                 )
-            for number, record in records:
-                if not isinstance(record, dict):
-                    report.errors.append(Problem(name, number, None, "not an HSDS service"))
+                continue
+            for table_name, row in flat:
+                values = {key: _cell(value) for key, value in complete(table_name, row).items()}
+                # An organization or location shared by several services comes with each
+                # of them: the same record again is the same row.
+                key = (table_name, values.get("id"))
+                if seen.get(key) == values:
                     continue
-                for table_name, row in flatten(record):
-                    values = {key: _cell(value) for key, value in complete(table_name, row).items()}
-                    # An organization or location shared by several services comes with
-                    # each of them: the same record again is the same row.
-                    key = (table_name, values.get("id"))
-                    if seen.get(key) == values:
-                        continue
-                    seen.setdefault(key, values)
-                    rows[table_name].append(Row(table_name, name, number, values))
+                seen.setdefault(key, values)
+                rows[table_name].append(Row(table_name, name, number, values))
     except UnicodeDecodeError as error:
         report.errors.append(Problem(name, None, None, f"not UTF-8 text ({error.reason})"))
-    except json.JSONDecodeError as error:
-        line = getattr(error, "lineno", None) if path.suffix == ".json" else number + 1
-        report.errors.append(Problem(name, line, None, f"not JSON: {error.msg}"))
+    except JSONError as error:
+        report.errors.append(Problem(name, error.line, None, f"not JSON: {error.reason}"))
     return rows
+
+
+class JSONError(Exception):
+    def __init__(self, line, reason):
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _json_records(path):
+    """(line, record) for each record of an NDJSON file, or of a JSON array (numbered
+    from 1 by their place in it)."""
+    with open(path, encoding="utf-8-sig") as handle:
+        if path.suffix == ".json":
+            try:
+                records = json.load(handle)
+            except json.JSONDecodeError as error:
+                raise JSONError(error.lineno, error.msg) from None
+            if not isinstance(records, list):
+                raise JSONError(1, "a .json file holds an array of services")
+            yield from enumerate(records, start=1)
+            return
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise JSONError(number, error.msg) from None
 
 
 def _cell(value):
