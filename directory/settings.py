@@ -211,6 +211,9 @@ VERIFY_AFTER_DAYS = env_int("VERIFY_AFTER_DAYS", 180)
 CHANGE_FEED_DAYS = env_int("CHANGE_FEED_DAYS", 90)
 # The largest HSDS package (a file, or a zip unpacked) manage.py import_hsds reads.
 HSDS_IMPORT_MAX_BYTES = env_int("HSDS_IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+# The largest package a reviewer may upload in the admin, which checks it within a web
+# request (bigger ones are for the command).
+HSDS_UPLOAD_MAX_BYTES = env_int("HSDS_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 # Seconds the admin may spend checking or applying an uploaded package (the web's other
 # requests get REQUEST_TIMEOUT); within gunicorn's 30-second worker timeout. A bigger
 # package is for manage.py import_hsds.

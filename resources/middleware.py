@@ -56,7 +56,7 @@ class SafetyHeadersMiddleware:
 
 class RefuseUploadsMiddleware:
     """The site takes no uploads but one (a reviewer's HSDS package on the admin's import
-    page, up to HSDS_IMPORT_MAX_BYTES), and its forms post a few short fields: another
+    page, up to HSDS_UPLOAD_MAX_BYTES), and its forms post a few short fields: another
     file or a large body is refused before anything reads it. (And the admin's list
     filters, which pass their values to the database as they come, are refused a NUL
     character, which PostgreSQL cannot compare; the public pages and the API name the
@@ -83,7 +83,7 @@ class RefuseUploadsMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return HttpResponse("Bad Content-Length.", status=400, content_type="text/plain")
-        limit = settings.HSDS_IMPORT_MAX_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = settings.HSDS_UPLOAD_MAX_BYTES if upload else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if length > limit:
             return HttpResponse("Request body too large.", status=413, content_type="text/plain")
         return self.get_response(request)

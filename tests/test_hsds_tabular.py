@@ -2,6 +2,7 @@
 (or Open Referral's own example, or NDJSON) all or nothing."""
 
 import csv
+import datetime
 import io
 import json
 import zipfile
@@ -19,6 +20,7 @@ from resources import history
 from resources.hsds.imports import PackageError, import_package
 from resources.hsds.tabular import TABLES
 from resources.models import (
+    Address,
     Location,
     Organization,
     Phone,
@@ -31,6 +33,7 @@ from tests.factories import (
     SHELTER_ADDRESS,
     SHELTER_ZIP,
     make_need,
+    make_phone,
     make_population,
     make_rich_service,
     make_service,
@@ -618,3 +621,114 @@ def test_ndjson_that_is_not_services_is_refused_by_line(tmp_path, text, expected
 
     assert not report.applied
     assert expected in [str(error) for error in report.errors]
+
+
+# What an import must never lose (found in review)
+
+
+def test_a_changed_phone_changes_its_service_and_is_recorded(tmp_path, directory):
+    service = directory[0]
+    before = datetime.datetime(2026, 1, 5, tzinfo=datetime.UTC)
+    Service.objects.filter(pk=service.pk).update(modified=before)  # as the package says
+    package = export(tmp_path / "package")
+    phones = read(package, "phones.csv")
+    for row in phones:
+        if row["service_id"] == str(service.pk):
+            row["number"] = "(312) 555-0142"
+    write(package, "phones.csv", phones)
+
+    report = import_package(package)
+
+    assert report.counts["service"]["changed"] == 1
+    newest = Version.objects.get_for_object(service).first()
+    assert newest.revision.comment == "Imported from package."
+    service.refresh_from_db()
+    assert service.modified > before  # partners see it changed now, not backdated
+
+
+def test_what_a_package_leaves_out_is_left_as_it_is(tmp_path, directory):
+    service = directory[0]
+    organization_phone = make_phone(organization=service.organization, number="(312) 555-0177")
+    verified = service.last_verified = datetime.date(2026, 11, 2)
+    service.save()
+    package = export(tmp_path / "package")
+    for name in ("phones.csv", "attributes.csv", "languages.csv"):
+        (package / name).unlink()
+    services = read(package, "services.csv")
+    for row in services:
+        row["assured_date"] = ""
+    write(package, "services.csv", services)
+    needs, phones = set(service.needs.all()), set(service.phones.all())
+
+    report = import_package(package)
+
+    assert report.applied and not any(c["removed"] for c in report.counts.values())
+    assert set(service.needs.all()) == needs and set(service.phones.all()) == phones
+    assert Phone.objects.filter(pk=organization_phone.pk).exists()
+    service.refresh_from_db()
+    assert service.last_verified == verified
+
+
+def test_nested_services_never_take_away_an_organizations_phones(tmp_path, directory):
+    phone = make_phone(organization=directory[0].organization, number="(312) 555-0177")
+    lines = tmp_path / "services.ndjson"
+    call_command("export_hsds", str(lines))
+
+    report = import_package(lines)
+
+    assert report.applied
+    assert Phone.objects.filter(pk=phone.pk).exists()
+
+
+def test_a_row_not_kept_leaves_the_stored_row_with_its_id(tmp_path, directory):
+    package = export(tmp_path / "package")
+    addresses = read(package, "addresses.csv")
+    addresses[0]["state_province"] = "Illinois"
+    write(package, "addresses.csv", addresses)
+
+    report = import_package(package)
+
+    assert report.applied
+    assert Address.objects.get(pk=addresses[0]["id"]).state_province == "IL"
+
+
+def test_a_package_that_leaves_a_shelter_unreachable_is_refused(tmp_path, directory):
+    shelter = Location.objects.get(confidential=True)
+    package = export(tmp_path / "package")
+    phones = read(package, "phones.csv")
+    write(package, "phones.csv", [p for p in phones if p["location_id"] != str(shelter.pk)])
+
+    errors = refused(package)
+
+    assert any("A confidential location needs a way to reach" in e for e in errors)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"id": [1], "name": "x"}\n', "line 1: not an HSDS service (a JSON object of one)"),
+        ('{"schedules": ["x"]}\n', "line 1: not an HSDS service (a JSON object of one)"),
+        ('{"id": ' + "9" * 5000 + "}\n", "line 1: not JSON: Exceeds the limit"),
+    ],
+)
+def test_odd_json_is_refused_not_a_crash(tmp_path, text, expected):
+    path = tmp_path / "services.ndjson"
+    path.write_text(text)
+
+    errors = [str(error) for error in import_package(path).errors]
+
+    assert any(expected in error for error in errors), errors
+
+
+def test_a_csv_with_a_column_twice_or_a_nul_is_refused(tmp_path, directory):
+    package = export(tmp_path / "package")
+    rows = read(package, "organizations.csv")
+    rows[0]["alternate_name"] = "Bad\x00name"
+    write(package, "organizations.csv", rows)
+    text = (package / "services.csv").read_text().replace(",description,", ",name,", 1)
+    (package / "services.csv").write_text(text)
+
+    errors = refused(package)
+
+    assert "services.csv, line 1, name: the column is there twice" in errors
+    assert "organizations.csv, line 2, alternate_name: contains a NUL character" in errors

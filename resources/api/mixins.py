@@ -50,13 +50,13 @@ class ServiceRevalidationMixin:
     # partner asking again about an unchanged service gets its 304 after one narrow
     # query, without the full one. A list's is made from how many services match and the
     # latest `modified` among them: a service that joins, leaves or changes moves one of
-    # the two. (Not a keyword search's: which services words find also depends on the
-    # synonyms, so its ETag stays over the body.)
-    SEARCH_PARAMETERS = ("q", "search")
+    # the two. (Not a keyword search's, whose matches also depend on the synonyms, nor
+    # "open now", which depends on the clock: their ETags stay over the body.)
+    BODY_TAGGED = ("q", "search", "open_now")
 
     def list(self, request, *args, **kwargs):
         matching = self.listed_services()
-        if matching is None or any(request.query_params.get(n) for n in self.SEARCH_PARAMETERS):
+        if matching is None or any(request.query_params.get(n) for n in self.BODY_TAGGED):
             return self.answer_list(request, *args, **kwargs)
         summary = matching.order_by().aggregate(count=Count("pk"), latest=Max("modified"))
         latest = summary["latest"].isoformat() if summary["latest"] else ""

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
@@ -47,6 +48,7 @@ from resources.models import (
     Service,
     ServiceArea,
     ServiceAtLocation,
+    check_confidential_location_reachable,
 )
 from resources.search import index
 
@@ -195,18 +197,26 @@ def read_package(path, report):
         sources = _zip_sources(path, report)
     elif path.suffix in (".ndjson", ".jsonl", ".json"):
         _check_size(path.name, path.stat().st_size)
-        return _records(path, report)
+        rows = _records(path, report)
+        # Nested services give every table, but never an organization's phones.
+        return rows, {table.name for table in TABLES} - {"organization_phones"}
     else:
         raise PackageError(
             f"{path.name}: give a folder or .zip of CSV files, or a .ndjson or .json file."
         )
     rows = defaultdict(list)
     for name, opener in sources:
-        with opener() as raw:
-            _read_csv(BY_PATH[name], name, raw, rows, report)
+        try:
+            with opener() as raw:
+                _read_csv(BY_PATH[name], name, raw, rows, report)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
+            report.errors.append(Problem(name, None, None, f"cannot be read: {error}"))
     if "service" not in rows and not any(p.file == "services.csv" for p in report.errors):
         report.errors.append(Problem("services.csv", None, None, "the package has no services"))
-    return rows
+    supplied = {BY_PATH[name].name for name, _ in sources}
+    if "phone" in supplied:
+        supplied.add("organization_phones")
+    return rows, supplied
 
 
 def _check_size(name, size):
@@ -274,6 +284,11 @@ def _read_csv(table, name, raw, rows, report):
         if header is None:
             return
         header = [column.strip() for column in header]
+        repeated = sorted({column for column in header if header.count(column) > 1})
+        for column in repeated:
+            report.errors.append(Problem(name, 1, column, "the column is there twice"))
+        if repeated:
+            return
         missing = [c.name for c in table.columns if c.required and c.name not in header]
         for column in missing:
             report.errors.append(Problem(name, 1, column, "missing column"))
@@ -319,19 +334,20 @@ def _records(path, report):
     try:
         for number, record in _json_records(path):
             try:
-                flat = list(flatten(record)) if isinstance(record, dict) else None
+                flat = [
+                    (table_name, {k: _cell(v) for k, v in complete(table_name, row).items()})
+                    for table_name, row in flatten(record)
+                ]
+                keys = [(table_name, values.get("id")) for table_name, values in flat]
+                hash(tuple(keys))
             except (AttributeError, TypeError):  # a list that is not of records, ...
-                flat = None
-            if flat is None:
                 report.errors.append(
                     Problem(name, number, None, "not an HSDS service (a JSON object of one)")
                 )
                 continue
-            for table_name, row in flat:
-                values = {key: _cell(value) for key, value in complete(table_name, row).items()}
+            for key, (table_name, values) in zip(keys, flat, strict=True):
                 # An organization or location shared by several services comes with each
                 # of them: the same record again is the same row.
-                key = (table_name, values.get("id"))
                 if seen.get(key) == values:
                     continue
                 seen.setdefault(key, values)
@@ -358,6 +374,8 @@ def _json_records(path):
                 records = json.load(handle)
             except json.JSONDecodeError as error:
                 raise JSONError(error.lineno, error.msg) from None
+            except (ValueError, RecursionError) as error:
+                raise JSONError(None, str(error)) from None
             if not isinstance(records, list):
                 raise JSONError(1, "a .json file holds an array of services")
             yield from enumerate(records, start=1)
@@ -368,13 +386,15 @@ def _json_records(path):
                     yield number, json.loads(line)
                 except json.JSONDecodeError as error:
                     raise JSONError(number, error.msg) from None
+                except (ValueError, RecursionError) as error:  # a 5,000-digit number, ...
+                    raise JSONError(number, str(error)) from None
 
 
 def _cell(value):
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return value
+        return value  # nested records (flatten's), or a value typed() refuses
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -421,7 +441,15 @@ def typed(rows, report):
             values, bad = {}, False
             for column in table.columns:
                 text = row.values.get(column.name, "")
-                text = text.strip() if isinstance(text, str) else ""
+                if not isinstance(text, str):
+                    report.errors.append(row.problem(column.name, "is not a single value"))
+                    bad = True
+                    continue
+                text = text.strip()
+                if "\x00" in text:
+                    report.errors.append(row.problem(column.name, "contains a NUL character"))
+                    bad = True
+                    continue
                 if not text:
                     if column.required:
                         report.errors.append(row.problem(column.name, "required, but empty"))
@@ -492,6 +520,8 @@ class Plan:
         self.owner_languages = defaultdict(set)  # (model, id) -> language codes
         self.new_languages = {}
         self.modified = {}  # service id -> last_modified from the package
+        self.unkept = set()  # ids of rows the package lists but the directory cannot keep
+        self.supplied = {table.name for table in TABLES}  # the tables the input gives
 
     def rows(self, table_name):
         return self.tables.get(table_name, {}).values()
@@ -506,6 +536,8 @@ class Plan:
 
     def notice(self, row, column, reason):
         self.report.notices.append(row.problem(column, f"not kept: {reason}"))
+        # A row not kept (or kept in part) leaves the directory's row with its id as it is.
+        self.unkept.add(row.values.get("id"))
 
     # What each id refers to, in the package or the database
 
@@ -556,7 +588,9 @@ class Plan:
                 {
                     "name": v["name"],
                     "alternate_name": v["alternate_name"] or "",
-                    "description": v["description"] or "",
+                    # The export writes the name where there is no description (HSDS
+                    # requires one): that is no description.
+                    "description": "" if v["description"] == v["name"] else v["description"],
                     "email": v["email"] or "",
                     "website": v["website"] or "",
                 },
@@ -744,7 +778,7 @@ class Plan:
             number = v["number"].strip("\"' ")
             extension = v["extension"]
             if extension is not None and (
-                extension < 0 or extension != extension.to_integral_value()
+                extension < 0 or extension >= 10**10 or extension != extension.to_integral_value()
             ):
                 self.error(row, "extension", f"{extension} is not an extension (digits only)")
                 continue
@@ -903,6 +937,9 @@ class Plan:
                 for obj in model.objects.filter(pk__in=ids[start : start + CHUNK]):
                     item = planned[obj.pk]
                     item.existing = obj
+                    if model is Service and item.values["last_verified"] is None:
+                        # A package without assured_date does not unverify a service.
+                        item.values["last_verified"] = obj.last_verified
                     if model is Location and obj.confidential:
                         # A package never holds a confidential location's place.
                         item.values["latitude"] = obj.latitude
@@ -1025,9 +1062,10 @@ def import_package(path, *, publish=False, dry_run=False, user=None, source=None
     """Read, check and (unless dry_run or any row is bad) apply the package at path; the
     database gives its statements `seconds` each (a web request's budget), or no limit."""
     report = Report()
-    rows = read_package(path, report)
+    rows, supplied = read_package(path, report)
     tables = typed(rows, report)
     plan = Plan(tables, report, publish=publish, source=source or Path(path).name)
+    plan.supplied = supplied
     plan.build()
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -1038,16 +1076,18 @@ def import_package(path, *, publish=False, dry_run=False, user=None, source=None
         changes = Changes(plan)
         changes.count()
         report.count_rejected()
-        if report.ok and not dry_run:
+        if report.ok:
+            # A dry run writes too, and rolls back: so it meets every rule the database
+            # and the directory check after writing, as the import would.
             try:
                 changes.apply(user)
             except DatabaseError as error:
                 report.errors.append(
                     Problem(plan.source, None, None, f"the database refused it: {error}")
                 )
-                transaction.set_rollback(True)
-            else:
-                report.applied = True
+        report.applied = report.ok and not dry_run
+        if not report.applied:
+            transaction.set_rollback(True)
     return report
 
 
@@ -1082,7 +1122,10 @@ class Changes:
         for owner, owned in self.OWNED.items():
             ids = [i for i, item in plan.planned[owner].items() if item.existing]
             for model, fk in owned:
-                keep = set(plan.planned[model])
+                given = "organization_phones" if owner is Organization else TABLE_OF[model]
+                if given not in plan.supplied:
+                    continue  # a table the package leaves out is not a table of nothing
+                keep = set(plan.planned[model]) | plan.unkept
                 for start in range(0, len(ids), CHUNK):
                     rows = model.objects.filter(**{f"{fk}__in": ids[start : start + CHUNK]})
                     if owner is Location:  # a confidential location's address is never exported
@@ -1094,6 +1137,15 @@ class Changes:
                             self.removed[model].add(row_id)
                             self.touched[owner].add(owner_id)
         self._count_links()
+        # A new or changed row changes what its owners (before and after) show.
+        for model, owners in OWNERS.items():
+            for item in plan.planned[model].values():
+                if item.existing is None or item.changed:
+                    for fk, owner in owners:
+                        before = item.existing.__dict__ if item.existing else {}
+                        for source in (item.values, before):
+                            if source.get(fk):
+                                self.touched[owner].add(source[fk])
         for model, planned in plan.planned.items():
             table = TABLE_OF[model]
             for item in planned.values():
@@ -1117,10 +1169,16 @@ class Changes:
     def _count_links(self):
         plan = self.plan
         wanted = {}
+        given = {
+            "needs": "attribute" in plan.supplied,
+            "populations": "attribute" in plan.supplied,
+            "languages": "language" in plan.supplied,
+        }
         for service_id, links in plan.m2m.items():
             for relation, values in links.items():
-                wanted[(Service, service_id, relation)] = values
-        for model in (Location, Phone):
+                if given[relation]:
+                    wanted[(Service, service_id, relation)] = values
+        for model in (Location, Phone) if given["languages"] else ():
             for row_id in plan.planned[model]:
                 wanted[(model, row_id, "languages")] = plan.owner_languages.get(
                     (model, row_id), set()
@@ -1162,6 +1220,7 @@ class Changes:
         self._record_before()
         with index.indexing_paused():
             self._write()
+        self._check_confidential()
         if self.written() >= ANALYZE_AFTER:
             # As after a restore: statistics of what was just written (this transaction's
             # own rows count), or the planner takes the tables for empty and indexing
@@ -1171,6 +1230,24 @@ class Changes:
         index.reindex(self._indexed())
         self._record_after(user)
 
+    def _check_confidential(self):
+        """A shelter whose address is hidden keeps a way to reach it (a phone of its own,
+        or its organization's contact), whatever the package removed or changed."""
+        plan = self.plan
+        shelters = Location.objects.filter(confidential=True).filter(
+            Q(pk__in=list(plan.planned[Location]) + list(self.touched[Location]))
+            | Q(
+                organization__in=list(plan.planned[Organization]) + list(self.touched[Organization])
+            )
+        )
+        for shelter in shelters.select_related("organization"):
+            try:
+                check_confidential_location_reachable(shelter, phone_count=shelter.phones.count())
+            except ValidationError as error:
+                item = plan.planned[Location].get(shelter.pk)
+                where = item.row if item else Row("location", plan.source, None, {})
+                plan.error(where, "id", f"{shelter.name}: {' '.join(error.messages)}")
+
     def written(self):
         counts = self.plan.report.counts
         return sum(c["new"] + c["changed"] + c["removed"] for c in counts.values())
@@ -1179,7 +1256,7 @@ class Changes:
         """The services whose search index the import may have changed: its own, those at
         its locations and those of its organizations."""
         planned = self.plan.planned
-        services = set(planned[Service])
+        services = set(planned[Service]) | self.touched[Service]
         for model, link in (
             (Location, "service_at_locations__location"),
             (Organization, "organization"),
@@ -1254,8 +1331,14 @@ class Changes:
     def _set_modified(self):
         """A service's last_modified is the package's where it gives one: the package
         says when the source last changed it, and re-importing it must change nothing."""
-        changed = self._changed(Service)
-        stamps = [(pk, self.plan.modified[pk]) for pk in changed if pk in self.plan.modified]
+        # A service already here that the package changes is changed now, for partners
+        # polling by modified_after and for list ETags.
+        planned = self.plan.planned[Service]
+        stamps = [
+            (pk, stamp)
+            for pk, stamp in self.plan.modified.items()
+            if pk in planned and planned[pk].existing is None
+        ]
         with connection.cursor() as cursor:
             for start in range(0, len(stamps), CHUNK):
                 part = stamps[start : start + CHUNK]
@@ -1304,6 +1387,14 @@ def _through(model, relation):
     )
 
 
+# The rows whose owners show them: (foreign key, owner model).
+OWNERS = {
+    Phone: [("service_id", Service), ("location_id", Location), ("organization_id", Organization)],
+    Schedule: [("service_id", Service), ("location_id", Location)],
+    ServiceArea: [("service_id", Service)],
+    ServiceAtLocation: [("service_id", Service)],
+    Address: [("location_id", Location)],
+}
 WRITE_ORDER = [
     Organization,
     Location,
