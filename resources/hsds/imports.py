@@ -897,8 +897,10 @@ class Plan:
                 if v[column] is not None:
                     if model is Service and v[column] in self.m2m:
                         self.m2m[v[column]]["languages"].add(language.code)
-                    else:
+                    elif model is not Service and v[column] in self.planned[model]:
                         self.owner_languages[(model, v[column])].add(language.code)
+                    else:
+                        self.notice(row, column, f"{v[column]} is not in the package")
                     break
             else:
                 self.notice(row, None, "it belongs to no service, location or phone")
