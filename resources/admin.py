@@ -17,7 +17,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 from psycopg.errors import QueryCanceled
 
@@ -44,6 +43,7 @@ from .models import (
     Synonym,
     Weekday,
     check_confidential_location_reachable,
+    free_slug,
 )
 
 # What every curated record's admin shares: each save is a recorded version with who and
@@ -531,12 +531,7 @@ class ServiceForm(CuratedForm):
 
 
 def unique_slug(model, name):
-    base = slugify(name)[:100] or "entry"
-    slug, n = base, 1
-    while model._default_manager.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
+    return free_slug(name, lambda slug: model._default_manager.filter(slug=slug).exists())
 
 
 class SuggestionInline(ReadOnlyInline):

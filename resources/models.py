@@ -17,6 +17,7 @@ from django.db.models.functions import Left, Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.text import slugify
 
 from .validators import validate_phone_number
 
@@ -108,6 +109,16 @@ class Language(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def free_slug(name, taken):
+    """A slug for name that taken(slug) says is free: slugify(name), then -2, -3..."""
+    base = slugify(name)[:100] or "entry"
+    slug, n = base, 1
+    while taken(slug):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 class PublicationState(models.TextChoices):

@@ -32,7 +32,6 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.text import slugify
 
 from resources import history
 from resources.models import (
@@ -49,6 +48,7 @@ from resources.models import (
     ServiceArea,
     ServiceAtLocation,
     check_confidential_location_reachable,
+    free_slug,
 )
 from resources.search import index
 
@@ -1430,11 +1430,7 @@ class Slugs:
         if model not in self.loaded:
             self.taken[model] = set(model.objects.values_list("slug", flat=True))
             self.loaded.add(model)
-        base = slugify(name)[:100] or "entry"
-        slug, n = base, 1
-        while slug in self.taken[model]:
-            n += 1
-            slug = f"{base}-{n}"
+        slug = free_slug(name, self.taken[model].__contains__)
         self.taken[model].add(slug)
         return slug
 
