@@ -58,6 +58,18 @@ def unthrottled(settings):
     settings.SUGGESTION_RATE = "1000000/min"
 
 
+@pytest.fixture
+def still_clock(monkeypatch):
+    """Rate limits count per window of time (directory/ratelimit.py): a test's requests
+    that straddled a window's end would start a fresh count. This holds the limiter's
+    clock 30 seconds into today's first minute and hour."""
+    import time
+    from types import SimpleNamespace
+
+    today = time.time() // 86400 * 86400
+    monkeypatch.setattr("directory.ratelimit.time", SimpleNamespace(time=lambda: today + 30))
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings):
     """Before the test database is made: a connection pool made earlier (building the API

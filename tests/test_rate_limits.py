@@ -19,7 +19,7 @@ REDIS = "redis://127.0.0.1:6379/1"
 
 
 @pytest.fixture(autouse=True)
-def fresh_counts(db):
+def fresh_counts(db, still_clock):
     cache.clear()
 
 

@@ -172,7 +172,7 @@ def test_a_post_from_another_site_is_refused(client, headers):
     assert not Suggestion.objects.exists()
 
 
-def test_too_many_suggestions_from_one_client_get_a_429_page(client, settings):
+def test_too_many_suggestions_from_one_client_get_a_429_page(client, settings, still_clock):
     settings.SUGGESTION_RATE = "2/hour"
     cache.clear()
     service = make_service()
