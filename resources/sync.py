@@ -16,9 +16,11 @@ partner replaying from a cursor never misses a line committed late, nor sees one
 import hashlib
 import re
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
@@ -73,6 +75,9 @@ SHOWN_FUNCTION = """
 CREATE OR REPLACE FUNCTION {table}_touch() RETURNS trigger
 LANGUAGE plpgsql AS $function$
 BEGIN
+    IF current_setting('resources.touching', true) = 'off' THEN
+        RETURN NULL;  -- a bulk writer touches the services itself (touching_paused())
+    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM resources_touch_services(ARRAY(
             WITH RECURSIVE touched AS (SELECT * FROM new_rows) {services}));
@@ -101,12 +106,16 @@ BEGIN
         SELECT o.id, false, clock_timestamp(), pg_current_xact_id()::text::bigint
         FROM old_rows o WHERE o.publication_state = 'published';
     ELSE
+        -- Planned afresh for each statement's rows (EXECUTE): a plan kept from a small
+        -- update would join a large one's rows one by one.
+        EXECUTE $feed$
         INSERT INTO resources_servicechange (service_id, published, at, transaction)
         SELECT n.id, n.publication_state = 'published', clock_timestamp(),
                pg_current_xact_id()::text::bigint
         FROM new_rows n JOIN old_rows o ON o.id = n.id
         WHERE 'published' IN (n.publication_state, o.publication_state)
-          AND (n.modified, n.publication_state) IS DISTINCT FROM (o.modified, o.publication_state);
+          AND (n.modified, n.publication_state) IS DISTINCT FROM (o.modified, o.publication_state)
+        $feed$;
     END IF;
     RETURN NULL;
 END
@@ -125,6 +134,23 @@ def definitions():
         statements.append(SHOWN_FUNCTION.format(table=table, services=services))
         statements.append(triggers(table, f"{table}_touch"))
     return statements
+
+
+@contextmanager
+def touching_paused(*, using="default"):
+    """Inside a transaction, for a bulk write that knows which services it changed (an
+    import): the tables' triggers leave the services' `modified` alone, and the writer
+    moves it once for each of them at the end, rather than once per table it wrote.
+    The change feed's trigger goes on as ever."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('resources.touching', 'off', true)")
+        try:
+            yield
+        finally:
+            status = connection.connection.info.transaction_status
+            if status != psycopg.pq.TransactionStatus.INERROR:  # see index.indexing_paused
+                cursor.execute("SELECT set_config('resources.touching', 'on', true)")
 
 
 def install(using):

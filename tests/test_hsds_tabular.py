@@ -580,14 +580,14 @@ def test_a_package_too_slow_for_the_web_is_left_to_the_command(
     from tests.test_curation import curator
 
     package = zipped(tmp_path, directory)
-    counting = imports.Changes.count
+    comparing = imports.Import._compare
 
-    def slow_count(changes):
+    def slow_compare(run, entity):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(0.2)")  # a statement past the web's budget
-        counting(changes)
+        comparing(run, entity)
 
-    monkeypatch.setattr(imports.Changes, "count", slow_count)
+    monkeypatch.setattr(imports.Import, "_compare", slow_compare)
     settings.HSDS_IMPORT_TIMEOUT = 0.05
     client = Client()
     client.force_login(curator("reviewer"))

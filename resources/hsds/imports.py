@@ -12,11 +12,13 @@ directory does not (contacts, programs, an address outside the United States...)
 reported as not kept, never dropped in silence.
 """
 
-import codecs
 import csv
+import io
 import json
 import re
 import secrets
+import sys
+import tempfile
 import uuid
 import zipfile
 from collections import Counter, defaultdict
@@ -27,13 +29,14 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
+from psycopg.errors import QueryCanceled
 
-from resources import history
+from resources import history, sync
 from resources.models import (
     Address,
     Language,
@@ -56,8 +59,9 @@ from .serializers import HSDS_WEEKDAYS
 from .tabular import BY_PATH, TABLE, TABLES, complete, flatten
 from .taxonomies import NEEDS, POPULATIONS
 
-CHUNK = 1000
-ANALYZE_AFTER = 10_000  # rows written, past which the tables' statistics are refreshed
+CHUNK = 2000  # rows checked and staged at a time
+LISTED = 1000  # problems of each kind a report lists (it counts them all)
+ANALYZE_AFTER = 1_000  # rows written to a table, past which its statistics are refreshed
 LABELS = {
     "taxonomy": "Taxonomies",
     "taxonomy_term": "Taxonomy terms",
@@ -111,10 +115,23 @@ class Report:
     errors: list = field(default_factory=list)
     notices: list = field(default_factory=list)
     applied: bool = False
+    # How many problems there are; only the first LISTED of each kind are kept.
+    error_count: int = 0
+    notice_count: int = 0
+
+    def error(self, problem):
+        self.error_count += 1
+        if len(self.errors) < LISTED:
+            self.errors.append(problem)
+
+    def notice(self, problem):
+        self.notice_count += 1
+        if len(self.notices) < LISTED:
+            self.notices.append(problem)
 
     @property
     def ok(self):
-        return not self.errors
+        return not self.error_count
 
     @property
     def row_notices(self):
@@ -179,44 +196,150 @@ class Report:
         return lines
 
 
-# Reading
+# Reading: a package's tables, each a stream of rows
 
 
 def max_bytes():
     return settings.HSDS_IMPORT_MAX_BYTES
 
 
-def read_package(path, report):
-    """The package at path as rows per table (in file order); problems go to report."""
-    path = Path(path)
-    if not path.exists():
-        raise PackageError(f"{path} does not exist.")
-    if path.is_dir():
-        sources = _folder_sources(path, report)
-    elif path.suffix == ".zip":
-        sources = _zip_sources(path, report)
-    elif path.suffix in (".ndjson", ".jsonl", ".json"):
-        _check_size(path.name, path.stat().st_size)
-        rows = _records(path, report)
-        # Nested services give every table, but never an organization's phones.
-        return rows, {table.name for table in TABLES} - {"organization_phones"}
-    else:
-        raise PackageError(
-            f"{path.name}: give a folder or .zip of CSV files, or a .ndjson or .json file."
-        )
-    rows = defaultdict(list)
-    for name, opener in sources:
+class Package:
+    """The tables of the package at path, each read as a stream of rows in file order, so
+    that a package of any size is held a chunk at a time. Nested services (NDJSON, a JSON
+    array) are first sorted into one temporary file per table."""
+
+    def __init__(self, path, report):
+        self.path, self.report = Path(path), report
+        self.sources = {}  # table name -> (file name, opener of its bytes)
+        self.read = Counter()  # table name -> rows read
+        self.spool = None
+        path = self.path
+        if not path.exists():
+            raise PackageError(f"{path} does not exist.")
+        if path.is_dir():
+            self._folder(path)
+        elif path.suffix == ".zip":
+            self._zip(path)
+        elif path.suffix in (".ndjson", ".jsonl", ".json"):
+            _check_size(path.name, path.stat().st_size)
+            self._nested(path)
+        else:
+            raise PackageError(
+                f"{path.name}: give a folder or .zip of CSV files, or a .ndjson or .json file."
+            )
+        self.supplied = set(self.sources)
+        if self.spool is None and "phone" in self.supplied:
+            # Nested services never list an organization's own phones; CSV tables do.
+            self.supplied.add("organization_phones")
+
+    def close(self):
+        if self.spool is not None:
+            self.spool.cleanup()
+
+    def rows(self, table_name):
+        """The table's rows, each a Row of its values as text."""
+        if table_name not in self.sources:
+            return
+        name, opener = self.sources[table_name]
         try:
             with opener() as raw:
-                _read_csv(BY_PATH[name], name, raw, rows, report)
+                if self.spool is not None:
+                    for text in raw:
+                        line, values = json.loads(text)
+                        self.read[table_name] += 1
+                        yield Row(table_name, name, line, values)
+                else:
+                    for row in _read_csv(TABLE[table_name], name, raw, self.report):
+                        self.read[table_name] += 1
+                        yield row
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as error:
-            report.errors.append(Problem(name, None, None, f"cannot be read: {error}"))
-    if "service" not in rows and not any(p.file == "services.csv" for p in report.errors):
-        report.errors.append(Problem("services.csv", None, None, "the package has no services"))
-    supplied = {BY_PATH[name].name for name, _ in sources}
-    if "phone" in supplied:
-        supplied.add("organization_phones")
-    return rows, supplied
+            self.report.error(Problem(name, None, None, f"cannot be read: {error}"))
+
+    def _folder(self, folder):
+        for file in sorted(p for p in folder.iterdir() if p.is_file()):
+            if file.name in BY_PATH:
+                _check_size(file.name, file.stat().st_size)
+                self.sources[BY_PATH[file.name].name] = (file.name, partial(file.open, "rb"))
+            elif file.name.endswith(".csv"):
+                self.report.notice(_not_kept_table(file.name))
+
+    def _zip(self, path):
+        try:
+            archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise PackageError(f"{path.name} is not a zip file: {error}") from None
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        total = 0
+        folders = set()
+        for info in members:
+            name = PurePosixPath(info.filename)
+            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
+                raise PackageError(f"{path.name}: {info.filename} points outside the package.")
+            folders.add(name.parent)
+            total += info.file_size
+            _check_size(f"{path.name} unpacked", total)
+        if len(folders) > 1:
+            raise PackageError(f"{path.name}: put the package's files in one folder.")
+        for info in sorted(members, key=lambda info: info.filename):
+            name = PurePosixPath(info.filename).name
+            if name in BY_PATH:
+                self.sources[BY_PATH[name].name] = (name, partial(archive.open, info))
+            elif name.endswith(".csv"):
+                self.report.notice(_not_kept_table(name))
+
+    def _nested(self, path):
+        """Each nested service flattened into the tables' rows, one spool file a table.
+        An organization or location shared by several services comes with each of them:
+        the same record again is the same rows, kept once."""
+        self.spool = tempfile.TemporaryDirectory(prefix="hsds-import-")
+        folder = Path(self.spool.name)
+        files = {t.name: (folder / t.path).open("w", encoding="utf-8") for t in TABLES}
+        seen = {}  # (table, id) of a shared record -> a digest of it
+        name = path.name
+        try:
+            for number, record in _json_records(path):
+                try:
+                    flat = [
+                        (table_name, {k: _cell(v) for k, v in complete(table_name, row).items()})
+                        for table_name, row in flatten(record)
+                    ]
+                    keys = [(table_name, values.get("id")) for table_name, values in flat]
+                    hash(tuple(keys))
+                except (AttributeError, TypeError):  # a list that is not of records, ...
+                    self.report.error(
+                        Problem(name, number, None, "not an HSDS service (a JSON object of one)")
+                    )
+                    continue
+                skip = None  # the table of a repeated shared record whose rows follow it
+                for (table_name, row_id), (_, values) in zip(keys, flat, strict=True):
+                    if skip and table_name in SHARED_PARTS[skip]:
+                        continue
+                    skip = None
+                    if table_name in SHARED_PARTS:
+                        digest = hash(json.dumps(values, sort_keys=True, default=str))
+                        if seen.get((table_name, row_id)) == digest:
+                            skip = table_name
+                            continue
+                        seen.setdefault((table_name, row_id), digest)
+                    files[table_name].write(json.dumps([number, values], default=str) + "\n")
+        except UnicodeDecodeError as error:
+            self.report.error(Problem(name, None, None, f"not UTF-8 text ({error.reason})"))
+        except JSONError as error:
+            self.report.error(Problem(name, error.line, None, f"not JSON: {error.reason}"))
+        finally:
+            for handle in files.values():
+                handle.close()
+        for table in TABLES:
+            opener = partial((folder / table.path).open, encoding="utf-8")
+            self.sources[table.name] = (name, opener)
+
+
+# A record several nested services share, and the tables of the rows that follow it
+# (flatten()'s order) as part of it.
+SHARED_PARTS = {
+    "organization": (),
+    "location": ("address", "phone", "schedule", "language"),
+}
 
 
 def _check_size(name, size):
@@ -227,56 +350,12 @@ def _check_size(name, size):
         )
 
 
-def _folder_sources(folder, report):
-    names = sorted(p.name for p in folder.iterdir() if p.is_file())
-    sources = []
-    for name in names:
-        if name in BY_PATH:
-            _check_size(name, (folder / name).stat().st_size)
-            sources.append((name, partial((folder / name).open, "rb")))
-        elif name.endswith(".csv"):
-            report.notices.append(_not_kept_table(name))
-    return _in_table_order(sources)
-
-
-def _zip_sources(path, report):
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise PackageError(f"{path.name} is not a zip file: {error}") from None
-    members = [info for info in archive.infolist() if not info.is_dir()]
-    total = 0
-    folders = set()
-    for info in members:
-        name = PurePosixPath(info.filename)
-        if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
-            raise PackageError(f"{path.name}: {info.filename} points outside the package.")
-        folders.add(name.parent)
-        total += info.file_size
-        _check_size(f"{path.name} unpacked", total)
-    if len(folders) > 1:
-        raise PackageError(f"{path.name}: put the package's files in one folder.")
-    sources = []
-    for info in members:
-        name = PurePosixPath(info.filename).name
-        if name in BY_PATH:
-            sources.append((name, lambda info=info: archive.open(info)))
-        elif name.endswith(".csv"):
-            report.notices.append(_not_kept_table(name))
-    return _in_table_order(sources)
-
-
-def _in_table_order(sources):
-    order = {table.path: i for i, table in enumerate(TABLES)}
-    return sorted(sources, key=lambda source: order[source[0]])
-
-
 def _not_kept_table(name):
     return Problem(name, None, None, "not kept: the directory holds no such records")
 
 
-def _read_csv(table, name, raw, rows, report):
-    text = codecs.getreader("utf-8-sig")(raw, errors="strict")
+def _read_csv(table, name, raw, report):
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
     reader = csv.reader(text)
     line = 1
     try:
@@ -286,37 +365,42 @@ def _read_csv(table, name, raw, rows, report):
         header = [column.strip() for column in header]
         repeated = sorted({column for column in header if header.count(column) > 1})
         for column in repeated:
-            report.errors.append(Problem(name, 1, column, "the column is there twice"))
+            report.error(Problem(name, 1, column, "the column is there twice"))
         if repeated:
             return
         missing = [c.name for c in table.columns if c.required and c.name not in header]
         for column in missing:
-            report.errors.append(Problem(name, 1, column, "missing column"))
+            report.error(Problem(name, 1, column, "missing column"))
         if missing:
             return
-        unknown = [column for column in header if column not in table.column_names]
+        unknown = [
+            (i, column)
+            for i, column in enumerate(header)
+            if column not in TABLE_COLUMNS[table.name]
+        ]
         unknown_used = Counter()
+        width = len(header)
         line = reader.line_num + 1
         for values in reader:
-            if len(values) != len(header) and any(values):
-                report.errors.append(
-                    Problem(name, line, None, f"{len(values)} values for {len(header)} columns")
-                )
+            if len(values) != width:
+                if any(values):
+                    report.error(
+                        Problem(name, line, None, f"{len(values)} values for {width} columns")
+                    )
             elif any(values):
-                record = dict(zip(header, values, strict=True))
-                for column in unknown:
-                    if record.get(column, "").strip():
+                for i, column in unknown:
+                    if values[i].strip():
                         unknown_used[column] += 1
-                rows[table.name].append(Row(table.name, name, line, record))
+                yield Row(table.name, name, line, dict(zip(header, values, strict=True)))
             line = reader.line_num + 1
     except UnicodeDecodeError as error:
-        report.errors.append(Problem(name, line, None, f"not UTF-8 text ({error.reason})"))
+        report.error(Problem(name, line, None, f"not UTF-8 text ({error.reason})"))
         return
     except csv.Error as error:
-        report.errors.append(Problem(name, line, None, f"not CSV: {error}"))
+        report.error(Problem(name, line, None, f"not CSV: {error}"))
         return
     for column, count in unknown_used.items():
-        report.notices.append(
+        report.notice(
             Problem(
                 name,
                 None,
@@ -326,37 +410,7 @@ def _read_csv(table, name, raw, rows, report):
         )
 
 
-def _records(path, report):
-    """NDJSON (or a JSON array) of nested services, flattened into table rows."""
-    rows = defaultdict(list)
-    seen = {}
-    name = path.name
-    try:
-        for number, record in _json_records(path):
-            try:
-                flat = [
-                    (table_name, {k: _cell(v) for k, v in complete(table_name, row).items()})
-                    for table_name, row in flatten(record)
-                ]
-                keys = [(table_name, values.get("id")) for table_name, values in flat]
-                hash(tuple(keys))
-            except (AttributeError, TypeError):  # a list that is not of records, ...
-                report.errors.append(
-                    Problem(name, number, None, "not an HSDS service (a JSON object of one)")
-                )
-                continue
-            for key, (table_name, values) in zip(keys, flat, strict=True):
-                # An organization or location shared by several services comes with each
-                # of them: the same record again is the same row.
-                if seen.get(key) == values:
-                    continue
-                seen.setdefault(key, values)
-                rows[table_name].append(Row(table_name, name, number, values))
-    except UnicodeDecodeError as error:
-        report.errors.append(Problem(name, None, None, f"not UTF-8 text ({error.reason})"))
-    except JSONError as error:
-        report.errors.append(Problem(name, error.line, None, f"not JSON: {error.reason}"))
-    return rows
+TABLE_COLUMNS = {table.name: frozenset(table.column_names) for table in TABLES}
 
 
 class JSONError(Exception):
@@ -403,131 +457,654 @@ def _cell(value):
 # Checking values
 
 
-def _parse(kind, text):
-    if kind == "uuid":
-        return uuid.UUID(text)
-    if kind == "number":
-        number = Decimal(text)
-        if not number.is_finite():
-            raise ValueError
-        return number
-    if kind == "date":
-        return date.fromisoformat(text)
-    if kind == "datetime":
-        value = datetime.fromisoformat(text)
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    if kind == "time":
-        return time.fromisoformat(text)
-    return text
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-WHAT = {
-    "uuid": "a UUID",
-    "number": "a number",
-    "date": "a date (YYYY-MM-DD)",
-    "datetime": "a date and time (ISO 8601)",
-    "time": "a time (HH:MM:SS)",
+def _uuid(text):
+    """A UUID in its canonical text, as the database writes it (ids stay text here)."""
+    if CANONICAL_UUID.fullmatch(text):
+        return text
+    return str(uuid.UUID(text))
+
+
+def _number(text):
+    number = Decimal(text)
+    if not number.is_finite():
+        raise ValueError
+    return number
+
+
+def _datetime(text):
+    value = datetime.fromisoformat(text)
+    return value if timezone.is_aware(value) else timezone.make_aware(value)
+
+
+PARSERS = {  # a column's type -> (parser, what it must be), for those not kept as text
+    "uuid": (_uuid, "a UUID"),
+    "number": (_number, "a number"),
+    "date": (date.fromisoformat, "a date (YYYY-MM-DD)"),
+    "datetime": (_datetime, "a date and time (ISO 8601)"),
+    "time": (time.fromisoformat, "a time (HH:MM:SS)"),
+}
+CONVERTERS = {  # table name -> (column, required, allowed values, parser, what) per column
+    table.name: [
+        (c.name, c.required, frozenset(c.enum), *PARSERS.get(c.type, (None, None)))
+        for c in table.columns
+    ]
+    for table in TABLES
 }
 
 
-def typed(rows, report):
-    """Each row's values parsed to its columns' types; a row with any bad value is
-    reported and left out. Ids are unique per table."""
-    result = defaultdict(dict)
-    for table_name, table_rows in rows.items():
-        table = TABLE[table_name]
-        lines = {}
-        for row in table_rows:
-            values, bad = {}, False
-            for column in table.columns:
-                text = row.values.get(column.name, "")
-                if not isinstance(text, str):
-                    report.errors.append(row.problem(column.name, "is not a single value"))
-                    bad = True
-                    continue
-                text = text.strip()
-                if "\x00" in text:
-                    report.errors.append(row.problem(column.name, "contains a NUL character"))
-                    bad = True
-                    continue
-                if not text:
-                    if column.required:
-                        report.errors.append(row.problem(column.name, "required, but empty"))
-                        bad = True
-                    values[column.name] = None
-                    continue
-                if column.enum and text not in column.enum:
-                    allowed = ", ".join(column.enum)
-                    report.errors.append(
-                        row.problem(column.name, f"{text!r} is not one of: {allowed}")
-                    )
-                    bad = True
-                    continue
-                try:
-                    values[column.name] = _parse(column.type, text)
-                except (ValueError, InvalidOperation):
-                    report.errors.append(
-                        row.problem(column.name, f"{text!r} is not {WHAT[column.type]}")
-                    )
-                    bad = True
-            if bad:
-                continue
-            row_id = values["id"]
-            if row_id in lines:
-                report.errors.append(
-                    row.problem("id", f"{row_id} is also on line {lines[row_id]}: ids are unique")
+def typed(row, report):
+    """The row's values parsed to its columns' types (True), or each bad value reported
+    (False)."""
+    values, bad = {}, False
+    get = row.values.get
+    for name, required, allowed, parse, what in CONVERTERS[row.table]:
+        text = get(name, "")
+        if text.__class__ is not str:
+            report.error(row.problem(name, "is not a single value"))
+            bad = True
+            continue
+        text = text.strip()
+        if not text:
+            if required:
+                report.error(row.problem(name, "required, but empty"))
+                bad = True
+            values[name] = None
+        elif "\x00" in text:
+            report.error(row.problem(name, "contains a NUL character"))
+            bad = True
+        elif allowed and text not in allowed:
+            listed = next(c.enum for c in TABLE[row.table].columns if c.name == name)
+            report.error(row.problem(name, f"{text!r} is not one of: {', '.join(listed)}"))
+            bad = True
+        elif parse is None:
+            values[name] = text
+        else:
+            try:
+                values[name] = parse(text)
+            except (ValueError, InvalidOperation):
+                report.error(row.problem(name, f"{text!r} is not {what}"))
+                bad = True
+    if not bad:
+        row.values = values
+    return not bad
+
+
+def chunked(rows, size):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# Importing: table by table, each staged, compared and written in the database
+
+
+def import_package(path, *, publish=False, dry_run=False, user=None, source=None, seconds=None):
+    """Read, check and (unless dry_run or any row is bad) apply the package at path; the
+    database gives its statements `seconds` each (a web request's budget), or no limit."""
+    report = Report()
+    package = Package(path, report)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)",
+                    [f"{int(seconds * 1000)}" if seconds else "0"],
                 )
-                continue
-            lines[row_id] = row.line
-            row.values = values
-            result[table_name][row_id] = row
-    return result
+            run = Import(package, report, publish=publish, source=source or package.path.name)
+            try:
+                run.apply(user)
+            except DatabaseError as error:
+                if isinstance(error.__cause__, QueryCanceled):
+                    raise
+                report.error(Problem(run.source, None, None, f"the database refused it: {error}"))
+            report.count_rejected()
+            # A dry run writes too, and rolls back: so it meets every rule the database
+            # and the directory check after writing, as the import would.
+            report.applied = report.ok and not dry_run
+            if not report.applied:
+                transaction.set_rollback(True)
+    finally:
+        package.close()
+    return report
 
 
-# Planning: package rows -> model instances, compared with what the database holds
+@dataclass(frozen=True)
+class Entity:
+    """How one of the directory's models is imported: the HSDS table it comes from, the
+    fields a package gives, and the owners whose records show its rows."""
 
-
-@dataclass
-class Planned:
     model: type
-    row: Row
-    values: dict  # model field -> value
-    existing: object = None
-    # Whether the package changes the existing record: decided before anything is written.
-    changed: bool = False
+    table: str
+    fields: tuple
+    owners: tuple = ()  # (foreign key, owner model)
 
-    def differs(self):
-        return self.existing is not None and any(
-            _comparable(getattr(self.existing, name)) != _comparable(value)
-            for name, value in self.values.items()
+    @property
+    def stage(self):
+        return f"import_{self.table}"
+
+
+ENTITIES = [
+    Entity(
+        Organization, "organization", ("name", "alternate_name", "description", "email", "website")
+    ),
+    Entity(
+        Location,
+        "location",
+        ("organization_id", "location_type", "url", "name", "description", "latitude", "longitude"),
+    ),
+    Entity(
+        Address,
+        "address",
+        (
+            "location_id",
+            "address_type",
+            "attention",
+            "address_1",
+            "address_2",
+            "city",
+            "region",
+            "state_province",
+            "postal_code",
+            "country",
+        ),
+        owners=(("location_id", Location),),
+    ),
+    Entity(
+        Service,
+        "service",
+        (
+            "organization_id",
+            "name",
+            "alternate_name",
+            "description",
+            "url",
+            "email",
+            "status",
+            "interpretation_services",
+            "application_process",
+            "fees_description",
+            "eligibility_description",
+            "minimum_age",
+            "maximum_age",
+            "last_verified",
+        ),
+    ),
+    Entity(
+        ServiceAtLocation,
+        "service_at_location",
+        ("service_id", "location_id", "description"),
+        owners=(("service_id", Service),),
+    ),
+    Entity(
+        Phone,
+        "phone",
+        (
+            "service_id",
+            "location_id",
+            "organization_id",
+            "number",
+            "extension",
+            "type",
+            "description",
+            "position",
+        ),
+        owners=(
+            ("service_id", Service),
+            ("location_id", Location),
+            ("organization_id", Organization),
+        ),
+    ),
+    Entity(
+        Schedule,
+        "schedule",
+        ("service_id", "location_id", "notes", "open_24_7", "weekday", "opens_at", "closes_at"),
+        owners=(("service_id", Service), ("location_id", Location)),
+    ),
+    Entity(
+        ServiceArea,
+        "service_area",
+        ("service_id", "extent", "state", "county", "city"),
+        owners=(("service_id", Service),),
+    ),
+]
+ENTITY = {entity.model: entity for entity in ENTITIES}
+RECORDED = (Organization, Location, Service)  # the entries with a history of their own
+LINKS = {  # (model, relation) -> the table whose rows give it
+    (Service, "needs"): "attribute",
+    (Service, "populations"): "attribute",
+    (Service, "languages"): "language",
+    (Location, "languages"): "language",
+    (Phone, "languages"): "language",
+}
+EXTRA = {  # staged beside a model's fields
+    Organization: ("slug varchar(120)",),
+    Service: ("slug varchar(120)", "stamp timestamptz"),
+}
+
+
+class Import:
+    """One import, in one transaction: each table's rows are checked a chunk at a time
+    and staged in a temporary table, then compared with the directory and written with
+    a few statements; only the report and small lookups are held in memory."""
+
+    def __init__(self, package, report, *, publish, source):
+        self.package, self.report = package, report
+        self.publish, self.source = publish, source
+        self.terms = {}  # the package's taxonomy terms: id -> row
+        self.matcher = TermMatcher()
+        self.languages = {language.code: language for language in Language.objects.all()}
+        self.language_names = {lang.name.casefold(): lang for lang in self.languages.values()}
+        self.checks = {entity.model: field_checks(entity) for entity in ENTITIES}
+
+    # The whole run
+
+    def apply(self, user):
+        self._create_stages()
+        with index.indexing_paused(), sync.touching_paused():
+            for _ in self._rows("taxonomy"):
+                pass  # checked; the directory's two taxonomies are its own
+            for row in self._rows("taxonomy_term"):
+                self.terms[row.values["id"]] = row
+            for entity in ENTITIES:
+                self._entity(entity)
+                if entity.model is Service and not self._has_services():
+                    self.report.error(
+                        Problem("services.csv", None, None, "the package has no services")
+                    )
+            self._stage_links()
+            self._write_links()
+            self._publish()
+            self._touch_services()
+        self._check_confidential()
+        self._reindex()
+        self._record_after(user)
+
+    def _has_services(self):
+        return (
+            self.package.spool is not None
+            or self.package.read["service"]
+            or any(p.file == "services.csv" for p in self.report.errors)
         )
 
+    def _rows(self, table_name):
+        """The table's rows whose values are sound, typed."""
+        for row in self.package.rows(table_name):
+            if typed(row, self.report):
+                yield row
 
-def _comparable(value):
-    if isinstance(value, Decimal):
-        return value.normalize()
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return "" if value is None else value
+    def _sql(self, statement, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
 
+    def _create_stages(self):
+        # Dropped at commit; a caller's own transaction (a test's) may hold earlier ones.
+        stages = [entity.stage for entity in ENTITIES] + ["import_link", "import_touched"]
+        self._sql(f"DROP TABLE IF EXISTS {', '.join(stages)}")
+        for entity in ENTITIES:
+            fields = [entity.model._meta.get_field(name) for name in entity.fields]
+            columns = [f"{f.column} {f.db_type(connection)}" for f in fields]
+            self._sql(
+                f"CREATE TEMPORARY TABLE {entity.stage} (line integer, id uuid, "
+                "kept boolean, verdict char(1), "
+                + ", ".join(columns + list(EXTRA.get(entity.model, ())))
+                + ") ON COMMIT DROP"
+            )
+        self._sql(
+            "CREATE TEMPORARY TABLE import_link (model text, owner_id uuid, relation text, "
+            "value text) ON COMMIT DROP"
+        )
+        # Entries whose records change through their rows or links: 'service', id.
+        self._sql("CREATE TEMPORARY TABLE import_touched (model text, id uuid) ON COMMIT DROP")
 
-class Plan:
-    def __init__(self, tables, report, *, publish, source):
-        self.tables, self.report = tables, report
-        self.publish, self.source = publish, source
-        self.planned = defaultdict(dict)  # model -> id -> Planned
-        self.m2m = {}  # service id -> {"needs": set, "populations": set, "languages": set}
-        self.owner_languages = defaultdict(set)  # (model, id) -> language codes
-        self.new_languages = {}
-        self.modified = {}  # service id -> last_modified from the package
-        self.unkept = set()  # ids of rows the package lists but the directory cannot keep
-        self.supplied = {table.name for table in TABLES}  # the tables the input gives
+    # One table: stage, check, compare, write
 
-    def rows(self, table_name):
-        return self.tables.get(table_name, {}).values()
+    def _entity(self, entity):
+        plan = getattr(self, f"_plan_{entity.table}")
+        for chunk in chunked(self._rows(entity.table), CHUNK):
+            staged = []  # (line, id, kept, values or None)
+            for row, values in plan(chunk):
+                if values is None:  # listed, not kept: its stored row stays as it is
+                    staged.append((row.line, row.values["id"], False, None))
+                elif self._valid(entity, row, values):
+                    staged.append((row.line, row.values["id"], True, values))
+            self._stage(entity, staged)
+        self._duplicates(entity)
+        if entity.model is Organization:
+            self._name_clashes()
+        if entity.model is Phone:
+            # Each owner's phones in the package's order.
+            self._sql(
+                "UPDATE import_phone s SET position = n.position FROM ("
+                " SELECT id, row_number() OVER (PARTITION BY service_id, location_id,"
+                " organization_id ORDER BY line) - 1 AS position FROM import_phone WHERE kept"
+                ") n WHERE n.id = s.id"
+            )
+        self._compare(entity)
+        try:
+            with transaction.atomic():
+                removed = self._removed(entity)
+                self._touch(entity)
+                self._record_before(entity)
+                self._write(entity)
+        except DatabaseError as error:
+            if isinstance(error.__cause__, QueryCanceled):
+                raise
+            self.report.error(
+                Problem(self._file(entity), None, None, f"the database refused it: {error}")
+            )
+            removed = 0
+        self._count(entity, removed)
+        counts = self.report.counts[entity.table]
+        if counts["new"] + counts["changed"] + removed >= ANALYZE_AFTER:
+            self._analyze(entity.model._meta.db_table)
+
+    def _analyze(self, *tables):
+        """As after a restore: statistics of what was just written (this transaction's own
+        rows count), or the planner takes a table filled from empty for empty still, and
+        joins it row by row."""
+        self._sql(f"ANALYZE {', '.join(tables)}")
+
+    def _valid(self, entity, row, values):
+        """The model's own field rules (lengths, formats, choices)."""
+        ok = True
+        for name, null, blank, choices, plain, check in self.checks[entity.model]:
+            value = values[name]
+            if value is None:
+                if null or blank:
+                    continue
+            elif value.__class__ is not str:
+                continue  # a number, time or date, bounded where it was read
+            elif blank if not value else value in choices if choices else len(value) <= plain:
+                continue
+            try:
+                check(value)
+            except ValidationError as error:
+                column = COLUMNS[entity.model].get(name, name)
+                self.report.error(row.problem(column, " ".join(error.messages)))
+                ok = False
+        return ok
+
+    def _stage(self, entity, staged):
+        if not staged:
+            return
+        names = entity.fields + (("stamp",) if entity.model is Service else ())
+        columns = ["line", "id", "kept", "verdict"] + [
+            entity.model._meta.get_field(name).column if name != "stamp" else name for name in names
+        ]
+        empty = (None,) * len(names)
+        statement = f"COPY {entity.stage} ({', '.join(columns)}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for line, row_id, kept, values in staged:
+                copy.write_row(
+                    (line, row_id, kept, "n" if kept else None)
+                    + (empty if values is None else tuple(values[n] for n in names))
+                )
+
+    def _duplicates(self, entity):
+        self._sql(f"CREATE INDEX ON {entity.stage} (id)")
+        found = self._sql(
+            f"SELECT s.line, s.id, f.line FROM {entity.stage} s JOIN ("
+            f" SELECT DISTINCT ON (id) id, line FROM {entity.stage} ORDER BY id, line"
+            f") f ON f.id = s.id AND f.line < s.line ORDER BY s.line"
+        )
+        table = TABLE[entity.table]
+        for line, row_id, first in found:
+            self.report.error(
+                Problem(
+                    self._file(entity),
+                    line,
+                    "id",
+                    f"{row_id} is also on line {first}: ids are unique",
+                )
+            )
+        if found:
+            self._sql(
+                f"DELETE FROM {entity.stage} s USING {entity.stage} f "
+                "WHERE f.id = s.id AND f.line < s.line"
+            )
+        del table
+
+    def _file(self, entity):
+        return self.package.sources.get(entity.table, (TABLE[entity.table].path,))[0]
+
+    def _name_clashes(self):
+        """Two organizations of one name split their services between two pages: a name
+        given twice, or already another organization's, is refused."""
+        file = self._file(ENTITY[Organization])
+        twice = self._sql(
+            "SELECT s.line, s.name, f.line FROM import_organization s JOIN ("
+            " SELECT DISTINCT ON (lower(name)) lower(name) AS key, line"
+            " FROM import_organization WHERE kept ORDER BY lower(name), line"
+            ") f ON f.key = lower(s.name) AND f.line < s.line WHERE s.kept ORDER BY s.line"
+        )
+        for line, name, first in twice:
+            self.report.error(
+                Problem(file, line, "name", f"{name!r} is also the name on line {first}")
+            )
+        self._sql("DELETE FROM import_organization WHERE line = ANY(%s)", [[t[0] for t in twice]])
+        taken = self._sql(
+            "SELECT s.line, s.name, o.id FROM import_organization s"
+            " JOIN resources_organization o ON lower(o.name) = lower(s.name) AND o.id <> s.id"
+            " WHERE s.kept AND NOT EXISTS (SELECT 1 FROM import_organization p WHERE p.id = o.id)"
+            " ORDER BY s.line"
+        )
+        for line, name, other in taken:
+            self.report.error(
+                Problem(
+                    file,
+                    line,
+                    "name",
+                    f"{name!r} is already the name of organization {other}: "
+                    "use its id, or another name",
+                )
+            )
+        self._sql("DELETE FROM import_organization WHERE line = ANY(%s)", [[t[0] for t in taken]])
+
+    def _compare(self, entity):
+        """Mark each staged row the directory holds changed (c) or unchanged (u); the rest
+        were staged new (n)."""
+        table = entity.model._meta.db_table
+        if entity.model is Service:
+            # A package without assured_date does not unverify a service.
+            self._sql(
+                "UPDATE import_service s SET last_verified = t.last_verified"
+                " FROM resources_service t WHERE t.id = s.id AND s.last_verified IS NULL"
+            )
+        if entity.model is Location:
+            # A package never holds a confidential location's place.
+            self._sql(
+                "UPDATE import_location s SET latitude = t.latitude, longitude = t.longitude"
+                " FROM resources_location t WHERE t.id = s.id AND t.confidential"
+            )
+        columns = [entity.model._meta.get_field(n).column for n in entity.fields]
+        ours = ", ".join(f"s.{c}" for c in columns)
+        theirs = ", ".join(f"t.{c}" for c in columns)
+        self._sql(
+            f"UPDATE {entity.stage} s SET verdict = CASE WHEN ({ours}) IS DISTINCT FROM ({theirs})"
+            f" THEN 'c' ELSE 'u' END FROM {table} t WHERE t.id = s.id AND s.kept"
+        )
+        self._analyze(entity.stage)  # for the statements that pick rows by their verdict
+
+    def _removed(self, entity):
+        """Remove the rows of the package's entries the package no longer lists; returns
+        how many, after noting whose records they changed."""
+        removed = 0
+        for fk, owner in entity.owners:
+            given = "organization_phones" if owner is Organization else entity.table
+            if given not in self.package.supplied:
+                continue  # a table the package leaves out is not a table of nothing
+            table = entity.model._meta.db_table
+            extra = ""
+            if entity.model is Address:  # a confidential location's address is never exported
+                extra = (
+                    " AND NOT EXISTS (SELECT 1 FROM resources_location l"
+                    " WHERE l.id = r.location_id AND l.confidential)"
+                )
+            gone = (
+                f"FROM {table} r WHERE r.{fk} IN (SELECT id FROM {ENTITY[owner].stage}"
+                f" WHERE kept AND verdict <> 'n')"
+                f" AND NOT EXISTS (SELECT 1 FROM {entity.stage} s WHERE s.id = r.id){extra}"
+            )
+            self._note_touched(f"SELECT %s, r.{fk} {gone}", [owner._meta.model_name])
+            self._record_touched(owner, f"SELECT r.{fk} {gone}")
+            removed += self._sql(f"DELETE {gone}")
+        return removed
+
+    def _touch(self, entity):
+        """Note the owners whose records show this table's new and changed rows."""
+        table = entity.model._meta.db_table
+        for fk, owner in entity.owners:
+            name = owner._meta.model_name
+            self._note_touched(
+                f"SELECT %s, s.{fk} FROM {entity.stage} s WHERE s.verdict IN ('n', 'c')"
+                f" UNION ALL SELECT %s, t.{fk} FROM {entity.stage} s"
+                f" JOIN {table} t ON t.id = s.id WHERE s.verdict = 'c'",
+                [name, name],
+            )
+
+    def _note_touched(self, query, params=None):
+        """Note the entries (model name, id) query gives as changed by their rows or
+        links, except those the import adds; returns how many."""
+        added = " AND ".join(
+            f"NOT EXISTS (SELECT 1 FROM {ENTITY[m].stage} n WHERE n.id = x.id AND n.verdict = 'n')"
+            for m in RECORDED
+        )
+        return self._sql(
+            f"INSERT INTO import_touched SELECT x.model, x.id FROM ({query}) AS x(model, id)"
+            f" WHERE x.id IS NOT NULL AND {added}",
+            params,
+        )
+
+    def _count(self, entity, removed):
+        counts = self.report.counts[entity.table]
+        for verdict, number in self._sql(
+            f"SELECT verdict, count(*) FROM {entity.stage} WHERE kept GROUP BY verdict"
+        ):
+            counts[{"n": "new", "c": "changed", "u": "unchanged"}[verdict]] += number
+        counts["removed"] += removed
+
+    def _record_before(self, entity):
+        """Before this table's writes: the entries they change that predate history are
+        recorded as they are, so each change has an 'old' a curator can restore."""
+        if entity.model in RECORDED:
+            self._record_touched(entity.model, f"SELECT id FROM {entity.stage} WHERE verdict = 'c'")
+        for fk, owner in entity.owners:
+            self._record_touched(
+                owner,
+                f"SELECT s.{fk} FROM {entity.stage} s WHERE s.verdict IN ('n', 'c')"
+                f" UNION ALL SELECT t.{fk} FROM {entity.stage} s"
+                f" JOIN {entity.model._meta.db_table} t ON t.id = s.id WHERE s.verdict = 'c'",
+            )
+
+    def _record_touched(self, model, ids_query, params=None):
+        """history.ensure_baseline() for model's existing entries in ids_query, except
+        those this import adds."""
+        if model not in RECORDED:
+            return
+        table = model._meta.db_table
+        kind = ContentType.objects.get_for_model(model).pk
+        ids = [
+            pk
+            for (pk,) in self._sql(
+                f"SELECT t.id FROM {table} t WHERE t.id IN ({ids_query})"
+                f" AND NOT EXISTS (SELECT 1 FROM {ENTITY[model].stage} n"
+                " WHERE n.id = t.id AND n.verdict = 'n')"
+                " AND NOT EXISTS (SELECT 1 FROM reversion_version v"
+                f" WHERE v.content_type_id = {kind} AND v.object_id = t.id::text)",
+                params,
+            )
+        ]
+        for start in range(0, len(ids), CHUNK):
+            for obj in model.objects.filter(pk__in=ids[start : start + CHUNK]):
+                history.ensure_baseline(obj)
+
+    def _write(self, entity):
+        model, table = entity.model, entity.model._meta.db_table
+        columns = [model._meta.get_field(n).column for n in entity.fields]
+        now = timezone.now()
+        if model in (Organization, Service):
+            self._slugs(entity)
+        # What a package does not give: as a new instance of the model has it.
+        given = {"source_document": f"HSDS package {self.source}"[:200]}
+        if model is Service:
+            given["publication_state"] = (
+                PublicationState.PUBLISHED if self.publish else PublicationState.DRAFT
+            )
+        slug = ["slug"] if model in (Organization, Service) else []
+        extra = {}
+        for f in model._meta.concrete_fields:
+            if f.primary_key or f.column in columns + slug:
+                continue
+            if f.column in given:
+                value = given[f.column]
+            elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = now
+            else:
+                value = f.get_default()
+            extra[f.column] = (f.get_db_prep_save(value, connection), f)
+        selected = ["s.id", *(f"s.{c}" for c in columns + slug)] + [
+            f"%s::{f.db_type(connection)}" for _, f in extra.values()
+        ]
+        if model is Service:
+            # A new service's last_modified is the package's where it gives one: the
+            # package says when the source last changed it, and re-importing it must
+            # change nothing. (Nothing moves it later: touching_paused().)
+            at = list(extra).index("modified") + 1 + len(columns + slug)
+            selected[at] = f"COALESCE(s.stamp, {selected[at]})"
+        self._sql(
+            f"INSERT INTO {table} (id, {', '.join(columns + slug + list(extra))})"
+            f" SELECT {', '.join(selected)} FROM {entity.stage} s WHERE s.verdict = 'n'",
+            [value for value, _ in extra.values()],
+        )
+        assignments = [f"{c} = s.{c}" for c in columns]
+        params = []
+        if model in RECORDED:
+            assignments.append("modified = %s")
+            params.append(now)
+        self._sql(
+            f"UPDATE {table} t SET {', '.join(assignments)} FROM {entity.stage} s"
+            " WHERE s.id = t.id AND s.verdict = 'c'",
+            params,
+        )
+
+    def _slugs(self, entity):
+        """Unique slugs for the new entries, from their names."""
+        slugs = Slugs()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, name FROM {entity.stage} WHERE verdict = 'n' ORDER BY line")
+            while rows := cursor.fetchmany(CHUNK):
+                made = [(pk, slugs.make(entity.model, name)) for pk, name in rows]
+                with connection.cursor() as update:
+                    update.execute(
+                        f"UPDATE {entity.stage} s SET slug = v.slug"
+                        " FROM unnest(%s::uuid[], %s::text[]) AS v(id, slug) WHERE s.id = v.id",
+                        [[pk for pk, _ in made], [slug for _, slug in made]],
+                    )
+
+    # What each row refers to, in the package or the directory
+
+    def _known(self, chunk, column, model, *, staged_only=False):
+        """The ids in the chunk's column that name a model record: written already (the
+        package's tables come before those that refer to them), or staged only."""
+        ids = list({row.values[column] for row in chunk} - {None})
+        if not ids:
+            return set()
+        table = ENTITY[model].stage if staged_only else model._meta.db_table
+        kept = " AND kept" if staged_only else ""
+        found = self._sql(f"SELECT id::text FROM {table} WHERE id = ANY(%s::uuid[]){kept}", [ids])
+        return {pk for (pk,) in found}
 
     def error(self, row, column, reason):
-        self.report.errors.append(row.problem(column, reason))
+        self.report.error(row.problem(column, reason))
 
     def missing(self, row, column, to_table):
         self.error(
@@ -535,55 +1112,15 @@ class Plan:
         )
 
     def notice(self, row, column, reason):
-        self.report.notices.append(row.problem(column, f"not kept: {reason}"))
-        # A row not kept (or kept in part) leaves the directory's row with its id as it is.
-        self.unkept.add(row.values.get("id"))
+        self.report.notice(row.problem(column, f"not kept: {reason}"))
 
-    # What each id refers to, in the package or the database
+    # Package rows -> the directory's fields, a chunk at a time; (row, None) is a row
+    # listed and not kept
 
-    def known(self, table_name, column, model, to_table):
-        """The ids in table_name's column that name a to_table record (model) in the
-        package or the directory."""
-        ids = {row.values[column] for row in self.rows(table_name)} - {None}
-        inside = {i for i in ids if i in self.tables.get(to_table, {})}
-        outside = list(ids - inside)
-        found = set()
-        for start in range(0, len(outside), CHUNK):
-            found |= set(
-                model.objects.filter(pk__in=outside[start : start + CHUNK]).values_list(
-                    "pk", flat=True
-                )
-            )
-        return inside | found
-
-    def build(self):
-        self._organizations()
-        self._locations()
-        self._addresses()
-        self._services()
-        self._service_at_locations()
-        self._phones()
-        self._schedules()
-        self._service_areas()
-        self._languages()
-        self._attributes()
-        self._load_existing()
-        self._validate()
-
-    def add(self, model, row, values):
-        self.planned[model][row.values["id"]] = Planned(model, row, values)
-
-    def _organizations(self):
-        names = {}
-        for row in self.rows("organization"):
+    def _plan_organization(self, chunk):
+        for row in chunk:
             v = row.values
-            key = v["name"].casefold()
-            if key in names:
-                self.error(row, "name", f"{v['name']!r} is also the name on line {names[key]}")
-                continue
-            names[key] = row.line
-            self.add(
-                Organization,
+            yield (
                 row,
                 {
                     "name": v["name"],
@@ -595,25 +1132,10 @@ class Plan:
                     "website": v["website"] or "",
                 },
             )
-        if names:
-            clashes = Organization.objects.annotate(lower=Lower("name")).filter(
-                lower__in=[name.lower() for name in names]
-            )
-            planned = self.planned[Organization]
-            for organization in clashes.exclude(pk__in=list(planned)):
-                for row_id, item in list(planned.items()):
-                    if item.values["name"].lower() == organization.name.lower():
-                        self.error(
-                            item.row,
-                            "name",
-                            f"{item.values['name']!r} is already the name of organization "
-                            f"{organization.pk}: use its id, or another name",
-                        )
-                        del planned[row_id]
 
-    def _locations(self):
-        organizations = self.known("location", "organization_id", Organization, "organization")
-        for row in self.rows("location"):
+    def _plan_location(self, chunk):
+        organizations = self._known(chunk, "organization_id", Organization)
+        for row in chunk:
             v = row.values
             organization_id = v["organization_id"]
             if organization_id and organization_id not in organizations:
@@ -639,23 +1161,22 @@ class Plan:
             if not name:
                 name = f"Location {v['id']}"
                 self.notice(row, "name", f"a location needs a name: it is called {name!r}")
-            values = {
-                "organization_id": organization_id,
-                "location_type": v["location_type"],
-                "url": v["url"] or "",
-                "name": name,
-                "description": v["description"] or "",
-            }
-            if latitude is not None:
-                values["latitude"] = latitude.quantize(Decimal("0.000001"))
-                values["longitude"] = longitude.quantize(Decimal("0.000001"))
-            else:
-                values["latitude"] = values["longitude"] = None
-            self.add(Location, row, values)
+            yield (
+                row,
+                {
+                    "organization_id": organization_id,
+                    "location_type": v["location_type"],
+                    "url": v["url"] or "",
+                    "name": name,
+                    "description": v["description"] or "",
+                    "latitude": None if latitude is None else latitude.quantize(MICRODEGREE),
+                    "longitude": None if longitude is None else longitude.quantize(MICRODEGREE),
+                },
+            )
 
-    def _addresses(self):
-        locations = self.known("address", "location_id", Location, "location")
-        for row in self.rows("address"):
+    def _plan_address(self, chunk):
+        locations = self._known(chunk, "location_id", Location)
+        for row in chunk:
             v = row.values
             if v["location_id"] not in locations:
                 self.missing(row, "location_id", "location")
@@ -672,15 +1193,31 @@ class Plan:
                 "postal_code": v["postal_code"],
                 "country": v["country"],
             }
-            problem = _address_problem(values)
+            problem = self._address_problem(values)
             if problem:
                 self.notice(row, problem[0], problem[1])
+                yield row, None
                 continue
-            self.add(Address, row, values)
+            yield row, values
 
-    def _services(self):
-        organizations = self.known("service", "organization_id", Organization, "organization")
-        for row in self.rows("service"):
+    def _address_problem(self, values):
+        """Why an address cannot be kept in the directory's (United States) form, or None."""
+        for name, _, blank, _, _, check in self.checks[Address]:
+            value = values[name]
+            if blank and (value is None or value == ""):
+                continue
+            try:
+                check(value)
+            except ValidationError as error:
+                return name, (
+                    "the address is not in the directory's (United States) form: "
+                    f"{value!r}, {error.messages[0]}"
+                )
+        return None
+
+    def _plan_service(self, chunk):
+        organizations = self._known(chunk, "organization_id", Organization)
+        for row in chunk:
             v = row.values
             if v["organization_id"] not in organizations:
                 self.missing(row, "organization_id", "organization")
@@ -696,8 +1233,7 @@ class Plan:
                 if None not in ages.values() and ages["minimum_age"] > ages["maximum_age"]:
                     self.error(row, "maximum_age", "is below minimum_age")
                     continue
-                self.add(
-                    Service,
+                yield (
                     row,
                     {
                         "organization_id": v["organization_id"],
@@ -713,25 +1249,21 @@ class Plan:
                         "eligibility_description": v["eligibility_description"] or "",
                         **ages,
                         "last_verified": v["assured_date"],
+                        "stamp": v["last_modified"],
                     },
                 )
-                if v["last_modified"]:
-                    self.modified[v["id"]] = v["last_modified"]
-                self.m2m[v["id"]] = {"needs": set(), "populations": set(), "languages": set()}
 
-    def _service_at_locations(self):
-        rows = list(self.rows("service_at_location"))
-        services = self.known("service_at_location", "service_id", Service, "service")
-        locations = self.known("service_at_location", "location_id", Location, "location")
-        for row in rows:
+    def _plan_service_at_location(self, chunk):
+        services = self._known(chunk, "service_id", Service)
+        locations = self._known(chunk, "location_id", Location)
+        for row in chunk:
             v = row.values
             if v["service_id"] not in services:
                 self.missing(row, "service_id", "service")
             elif v["location_id"] not in locations:
                 self.missing(row, "location_id", "location")
             else:
-                self.add(
-                    ServiceAtLocation,
+                yield (
                     row,
                     {
                         "service_id": v["service_id"],
@@ -740,74 +1272,70 @@ class Plan:
                     },
                 )
 
-    def _known_owners(self, table_name, kinds):
-        return {
-            column: self.known(table_name, column, model, owner_table)
-            for column, model, owner_table in kinds
-        }
+    def _owners(self, chunk, kinds):
+        """The service, location and organization each row belongs to, or None."""
+        known = {column: self._known(chunk, column, model) for column, model, _ in kinds}
+        for row in chunk:
+            owners = {}
+            for column, _, table_name in kinds:
+                owner_id = row.values[column]
+                if owner_id is None:
+                    continue
+                if owner_id not in known[column]:
+                    self.missing(row, column, table_name)
+                    owners = None
+                    break
+                owners[column] = owner_id
+            else:
+                if not owners:
+                    self.notice(row, None, "it belongs to no service, location or organization")
+                    yield row, None
+                    continue
+            if owners is not None:
+                yield row, owners
 
-    def _owners(self, row, kinds, known):
-        """The service, location and organization a phone or schedule belongs to."""
-        owners = {}
-        for column, _, table_name in kinds:
-            owner_id = row.values[column]
-            if owner_id is None:
-                continue
-            if owner_id not in known[column]:
-                self.missing(row, column, table_name)
-                return None
-            owners[column] = owner_id
-        if not owners:
-            self.notice(row, None, "it belongs to no service, location or organization")
-            return None
-        return owners
-
-    def _phones(self):
+    def _plan_phone(self, chunk):
         kinds = [
             ("service_id", Service, "service"),
             ("location_id", Location, "location"),
             ("organization_id", Organization, "organization"),
         ]
-        positions = Counter()
-        known = self._known_owners("phone", kinds)
-        for row in self.rows("phone"):
-            owners = self._owners(row, kinds, known)
+        for row, owners in self._owners(chunk, kinds):
             if owners is None:
+                yield row, None
                 continue
             v = row.values
-            number = v["number"].strip("\"' ")
             extension = v["extension"]
             if extension is not None and (
                 extension < 0 or extension >= 10**10 or extension != extension.to_integral_value()
             ):
                 self.error(row, "extension", f"{extension} is not an extension (digits only)")
                 continue
-            owner_key = tuple(sorted(owners.items()))
-            values = {
-                "service_id": owners.get("service_id"),
-                "location_id": owners.get("location_id"),
-                "organization_id": owners.get("organization_id"),
-                "number": number,
-                "extension": "" if extension is None else str(int(extension)),
-                "type": v["type"] or Phone.Type.VOICE,
-                "description": v["description"] or "",
-                "position": positions[owner_key],
-            }
-            positions[owner_key] += 1
-            self.add(Phone, row, values)
+            yield (
+                row,
+                {
+                    "service_id": owners.get("service_id"),
+                    "location_id": owners.get("location_id"),
+                    "organization_id": owners.get("organization_id"),
+                    "number": v["number"].strip("\"' "),
+                    "extension": "" if extension is None else str(int(extension)),
+                    "type": v["type"] or Phone.Type.VOICE,
+                    "description": v["description"] or "",
+                    "position": 0,  # set once all are staged
+                },
+            )
 
-    def _schedules(self):
+    def _plan_schedule(self, chunk):
         kinds = [("service_id", Service, "service"), ("location_id", Location, "location")]
-        known = self._known_owners("schedule", kinds)
-        for row in self.rows("schedule"):
-            owners = self._owners(row, kinds, known)
+        for row, owners in self._owners(chunk, kinds):
             if owners is None:
+                yield row, None
                 continue
             v = row.values
             base = {
                 "service_id": owners.get("service_id"),
                 "location_id": owners.get("location_id"),
-                "notes": _notes(row, v["description"], v["notes"], self),
+                "notes": self._notes(row, v["description"], v["notes"]),
                 "open_24_7": False,
                 "weekday": None,
                 "opens_at": None,
@@ -817,18 +1345,20 @@ class Plan:
             opens, closes = v["opens_at"], v["closes_at"]
             if v["byday"] == STATES_24_7 and opens == time(0) and closes == time(23, 59, 59):
                 base.update(open_24_7=True, notes=v["notes"] or "")
-                self.add(Schedule, row, base)
+                yield row, base
             elif not days and not opens and not closes:
                 if not base["notes"]:
                     self.notice(row, None, "it gives neither hours nor a description")
+                    yield row, None
                     continue
-                self.add(Schedule, row, base)
+                yield row, base
             elif (v["freq"] or "WEEKLY") != "WEEKLY" or not days or not opens or not closes:
                 self.notice(
                     row,
                     "freq",
                     "only weekly hours (freq WEEKLY, byday, opens_at, closes_at) are kept",
                 )
+                yield row, None
             elif any(day not in HSDS_WEEKDAYS for day in days):
                 self.error(row, "byday", f"{v['byday']!r} is not a list of days (MO,TU,...)")
             elif closes <= opens:
@@ -842,24 +1372,37 @@ class Plan:
                         "closes_at": closes,
                     }
                     if i == 0:
-                        self.add(Schedule, row, values)
+                        yield row, values
                     else:  # one row per day here; the later days get ids of their own
-                        split = Row(row.table, row.file, row.line, {"id": derived(row, day)})
-                        self.add(Schedule, split, values)
+                        yield Row(row.table, row.file, row.line, {"id": derived(row, day)}), values
                 if len(days) > 1:
-                    self.report.notices.append(
+                    self.report.notice(
                         row.problem("byday", f"kept as {len(days)} rows, one per day")
                     )
 
-    def _service_areas(self):
-        services = self.known("service_area", "service_id", Service, "service")
-        extents = {label: value for value, label in ServiceArea.Extent.choices}
-        for row in self.rows("service_area"):
+    def _notes(self, row, description, notes):
+        """A schedule's HSDS description and notes as the directory's one note (they are
+        the same text in the directory's own packages)."""
+        parts = [text for text in dict.fromkeys((description, notes)) if text]
+        text = " ".join(parts)
+        limit = Schedule._meta.get_field("notes").max_length
+        if len(text) > limit:
+            self.notice(
+                row,
+                "notes",
+                f"only the first {limit} characters of the description and notes are kept",
+            )
+            text = text[:limit]
+        return text
+
+    def _plan_service_area(self, chunk):
+        services = self._known(chunk, "service_id", Service)
+        for row in chunk:
             v = row.values
             if v["service_id"] not in services:
                 self.missing(row, "service_id", "service")
                 continue
-            values = _area(extents.get(v["description"] or ""), v["name"] or "")
+            values = _area(EXTENTS.get(v["description"] or ""), v["name"] or "")
             if values is None:
                 self.notice(
                     row,
@@ -867,16 +1410,41 @@ class Plan:
                     "the directory keeps a nationwide, state, county or city "
                     "area, and cannot tell which this is",
                 )
+                yield row, None
                 continue
-            self.add(ServiceArea, row, {"service_id": v["service_id"], **values})
+            yield row, {"service_id": v["service_id"], **values}
 
-    def _languages(self):
-        by_code = {language.code: language for language in Language.objects.all()}
-        by_name = {language.name.casefold(): language for language in by_code.values()}
-        for row in self.rows("language"):
+    # Needs, populations and languages
+
+    def _stage_links(self):
+        for chunk in chunked(self._rows("language"), CHUNK):
+            self._copy_links(self._language_links(chunk))
+        for chunk in chunked(self._rows("attribute"), CHUNK):
+            self._copy_links(self._attribute_links(chunk))
+        self._analyze("import_link")
+
+    def _copy_links(self, links):
+        links = list(links)  # each chunk's checks ask the database first
+        statement = "COPY import_link (model, owner_id, relation, value) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for link in links:
+                copy.write_row(link)
+
+    def _language_links(self, chunk):
+        known = {
+            column: self._known(chunk, column, model, staged_only=True)
+            for column, model in (
+                ("service_id", Service),
+                ("location_id", Location),
+                ("phone_id", Phone),
+            )
+        }
+        for row in chunk:
             v = row.values
             code = (v["code"] or "").lower()
-            language = by_code.get(code) or by_name.get((v["name"] or "").casefold())
+            language = self.languages.get(code) or self.language_names.get(
+                (v["name"] or "").casefold()
+            )
             if language is None:
                 if not code or not v["name"]:
                     self.error(row, "code", "a new language needs its ISO 639 code and its name")
@@ -887,35 +1455,32 @@ class Plan:
                 except ValidationError as error:
                     self.error(row, "code", " ".join(error.messages))
                     continue
-                by_code[code] = by_name[language.name.casefold()] = language
-                self.new_languages[code] = language
+                language.save(force_insert=True)
+                self.languages[code] = self.language_names[language.name.casefold()] = language
             for column, model in (
                 ("service_id", Service),
                 ("location_id", Location),
                 ("phone_id", Phone),
             ):
                 if v[column] is not None:
-                    if model is Service and v[column] in self.m2m:
-                        self.m2m[v[column]]["languages"].add(language.code)
-                    elif model is not Service and v[column] in self.planned[model]:
-                        self.owner_languages[(model, v[column])].add(language.code)
+                    if v[column] in known[column]:
+                        yield model._meta.model_name, v[column], "languages", language.code
                     else:
                         self.notice(row, column, f"{v[column]} is not in the package")
                     break
             else:
                 self.notice(row, None, "it belongs to no service, location or phone")
 
-    def _attributes(self):
-        terms = {row_id: row for row_id, row in self.tables.get("taxonomy_term", {}).items()}
-        matcher = TermMatcher()
-        for row in self.rows("attribute"):
+    def _attribute_links(self, chunk):
+        services = self._known(chunk, "link_id", Service, staged_only=True)
+        for row in chunk:
             v = row.values
-            if v["link_id"] not in self.m2m:
+            if v["link_id"] not in services:
                 self.notice(row, "link_id", f"{v['link_id']} is no service in the package")
                 continue
-            term = matcher.match(v["taxonomy_term_id"], terms.get(v["taxonomy_term_id"]))
+            described = self.terms.get(v["taxonomy_term_id"])
+            term = self.matcher.match(v["taxonomy_term_id"], described)
             if term is None:
-                described = terms.get(v["taxonomy_term_id"])
                 label = (
                     f"{described.values['name']!r} ({described.values['code'] or 'no code'})"
                     if described
@@ -927,49 +1492,177 @@ class Plan:
                     f"the term {label} matches no need or population by id, code or name",
                 )
                 continue
-            kind = "needs" if isinstance(term, Need) else "populations"
-            self.m2m[v["link_id"]][kind].add(term.pk)
+            relation = "needs" if isinstance(term, Need) else "populations"
+            yield "service", v["link_id"], relation, str(term.pk)
 
-    # Comparing with the database
+    def _write_links(self):
+        """Each listed entry's needs, populations and languages become the package's."""
+        for (model, relation), table_name in LINKS.items():
+            if table_name not in self.package.supplied:
+                continue
+            through, own, other = _through(model, relation)
+            name = model._meta.model_name
+            stage, table = ENTITY[model].stage, through._meta.db_table
+            value = f"t.{other}::text"
+            cast = "" if relation == "languages" else "::uuid"
+            link = "l.model = %s AND l.relation = %s"
+            gone = (
+                f"FROM {table} t WHERE t.{own} IN (SELECT id FROM {stage} WHERE kept)"
+                f" AND NOT EXISTS (SELECT 1 FROM import_link l WHERE {link}"
+                f" AND l.owner_id = t.{own} AND l.value = {value})"
+            )
+            new = (
+                f"FROM import_link l WHERE {link} AND NOT EXISTS (SELECT 1 FROM"
+                f" {through._meta.db_table} t WHERE t.{own} = l.owner_id AND {value} = l.value)"
+            )
+            params = [name, relation]
+            owners = f"SELECT t.{own} AS id {gone} UNION SELECT l.owner_id {new}"
+            if model is Phone:  # a phone's languages show on its service, location or organization
+                touched = (
+                    "SELECT CASE WHEN p.service_id IS NOT NULL THEN 'service'"
+                    " WHEN p.location_id IS NOT NULL THEN 'location' ELSE 'organization' END,"
+                    " COALESCE(p.service_id, p.location_id, p.organization_id)"
+                    f" FROM resources_phone p WHERE p.id IN ({owners})"
+                )
+                touched_params = params * 2
+            else:
+                touched = f"SELECT %s, o.id FROM ({owners}) o"
+                touched_params = [name] + params * 2
+            if self._note_touched(touched, touched_params):
+                for owner in RECORDED:
+                    self._record_touched(
+                        owner,
+                        "SELECT id FROM import_touched WHERE model = %s",
+                        [owner._meta.model_name],
+                    )
+            written = self._sql(f"DELETE {gone}", params) + self._sql(
+                f"INSERT INTO {through._meta.db_table} ({own}, {other})"
+                f" SELECT DISTINCT l.owner_id, l.value{cast} {new}",
+                params,
+            )
+            if written >= ANALYZE_AFTER:
+                self._analyze(through._meta.db_table)
 
-    def _load_existing(self):
-        for model, planned in self.planned.items():
-            ids = list(planned)
+    def _touch_services(self):
+        """What the tables' triggers do, once: a service already here whose organization,
+        places or rows the import changed is modified now (HSDS's last_modified covers
+        "any related information"), for partners polling by modified_after."""
+        touched = "SELECT id FROM import_touched WHERE model = %s"
+        changed = "SELECT id FROM import_{} WHERE verdict = 'c'"
+        self._sql(
+            "UPDATE resources_service SET modified = now() WHERE modified < now()"
+            f" AND NOT EXISTS (SELECT 1 FROM import_service n WHERE n.id = resources_service.id"
+            " AND n.verdict = 'n') AND ("
+            f" id IN ({touched})"
+            " OR id IN (SELECT service_id FROM resources_serviceatlocation WHERE location_id IN"
+            f" ({touched} UNION {changed.format('location')}))"
+            f" OR organization_id IN ({touched} UNION {changed.format('organization')}))",
+            ["service", "location", "organization"],
+        )
+
+    def _publish(self):
+        if not self.publish:
+            return
+        unpublished = (
+            "SELECT id FROM resources_service WHERE id IN (SELECT id FROM import_service"
+            " WHERE kept) AND publication_state <> %s"
+        )
+        self._record_touched(Service, unpublished, [PublicationState.PUBLISHED])
+        self._note_touched(
+            f"SELECT 'service', id FROM ({unpublished}) p", [PublicationState.PUBLISHED]
+        )
+        self._sql(
+            f"UPDATE resources_service SET publication_state = %s WHERE id IN ({unpublished})",
+            [PublicationState.PUBLISHED, PublicationState.PUBLISHED],
+        )
+
+    def _check_confidential(self):
+        """A shelter whose address is hidden keeps a way to reach it (a phone of its own,
+        or its organization's contact), whatever the package removed or changed."""
+        shelters = Location.objects.filter(confidential=True).extra(
+            where=[
+                "resources_location.id IN (SELECT id FROM import_location WHERE kept"
+                " UNION SELECT id FROM import_touched WHERE model = 'location')"
+                " OR resources_location.organization_id IN (SELECT id FROM import_organization"
+                " WHERE kept UNION SELECT id FROM import_touched WHERE model = 'organization')"
+            ]
+        )
+        for shelter in shelters.select_related("organization"):
+            try:
+                check_confidential_location_reachable(shelter, phone_count=shelter.phones.count())
+            except ValidationError as error:
+                lines = self._sql("SELECT line FROM import_location WHERE id = %s", [shelter.pk])
+                line = lines[0][0] if lines else None
+                file = self._file(ENTITY[Location]) if line else self.source
+                self.report.error(
+                    Problem(file, line, "id", f"{shelter.name}: {' '.join(error.messages)}")
+                )
+
+    def _reindex(self):
+        """Re-index the services whose search index the import may have changed: those it
+        adds or changes, those at the places and of the organizations it adds or changes."""
+        changed = (
+            "WHERE verdict IN ('n', 'c') UNION SELECT id FROM import_touched WHERE model = '{}'"
+        )
+        ids = self._sql(
+            f"SELECT id FROM import_service {changed.format('service')}"
+            " UNION SELECT sal.service_id FROM resources_serviceatlocation sal WHERE"
+            f" sal.location_id IN (SELECT id FROM import_location {changed.format('location')})"
+            " UNION SELECT s.id FROM resources_service s WHERE"
+            " s.organization_id IN (SELECT id FROM import_organization WHERE verdict IN ('n', 'c'))"
+        )
+        index.reindex([pk for (pk,) in ids])
+        touched = self._sql(
+            "SELECT count(*) FROM import_service WHERE verdict = 'u' AND id IN"
+            " (SELECT id FROM import_touched WHERE model = 'service')"
+        )[0][0]
+        # A service whose rows or links change is changed, even if its own row is not.
+        counts = self.report.counts["service"]
+        counts["unchanged"] -= touched
+        counts["changed"] += touched
+
+    def _record_after(self, user):
+        comment = f"Imported from {self.source}."
+        for model in RECORDED:
+            name = model._meta.model_name
+            ids = [
+                pk
+                for (pk,) in self._sql(
+                    f"SELECT id FROM {ENTITY[model].stage} WHERE verdict = 'c' OR (verdict = 'u'"
+                    " AND id IN (SELECT id FROM import_touched WHERE model = %s))",
+                    [name],
+                )
+            ]
             for start in range(0, len(ids), CHUNK):
                 for obj in model.objects.filter(pk__in=ids[start : start + CHUNK]):
-                    item = planned[obj.pk]
-                    item.existing = obj
-                    if model is Service and item.values["last_verified"] is None:
-                        # A package without assured_date does not unverify a service.
-                        item.values["last_verified"] = obj.last_verified
-                    if model is Location and obj.confidential:
-                        # A package never holds a confidential location's place.
-                        item.values["latitude"] = obj.latitude
-                        item.values["longitude"] = obj.longitude
-                    item.changed = item.differs()
+                    history.record(obj, user, comment)
 
-    def _validate(self):
-        """The model's own field rules (lengths, formats, choices), row by row."""
-        for model, planned in self.planned.items():
-            columns = COLUMNS[model]
-            fields = {f.attname: f for f in model._meta.fields}
-            for row_id, item in list(planned.items()):
-                # As Model.clean_fields(), without building an instance for each row; the
-                # references were checked above, for all rows at once.
-                errors = {}
-                for name, value in item.values.items():
-                    field = fields[name]
-                    if field.is_relation or (field.blank and value in field.empty_values):
-                        continue
-                    try:
-                        field.clean(value, None)
-                    except ValidationError as error:
-                        errors[field.name] = error.messages
-                for name, messages in errors.items():
-                    self.error(item.row, columns.get(name, name), " ".join(messages))
-                if errors:
-                    del planned[row_id]
 
+def field_checks(entity):
+    """For each of the entity's own fields, its name, what needs no other check (a null
+    where allowed, a blank, one of its choices, a text of at most its longest plain
+    text), and the model's rules for it (as Field.clean(), without an instance)."""
+    checks = []
+    for name in entity.fields:
+        field = entity.model._meta.get_field(name)
+        if field.is_relation:
+            continue
+        plain = 0
+        if not field.choices and all(isinstance(v, MaxLengthValidator) for v in field.validators):
+            plain = field.max_length or sys.maxsize
+        choices = {value for value, _ in field.flatchoices} if field.choices else None
+        check = partial(_check_field, field)
+        checks.append((name, field.null, field.blank, choices, plain, check))
+    return checks
+
+
+def _check_field(field, value):
+    field.validate(value, None)
+    field.run_validators(value)
+
+
+MICRODEGREE = Decimal("0.000001")
+EXTENTS = {label: value for value, label in ServiceArea.Extent.choices}
 
 COLUMNS = {  # model field -> the HSDS column it comes from, where the names differ
     Service: {"last_verified": "assured_date", "organization": "organization_id"},
@@ -983,36 +1676,8 @@ COLUMNS = {  # model field -> the HSDS column it comes from, where the names dif
 }
 
 
-def _notes(row, description, notes, plan):
-    """A schedule's HSDS description and notes as the directory's one note (they are the
-    same text in the directory's own packages)."""
-    parts = [text for text in dict.fromkeys((description, notes)) if text]
-    text = " ".join(parts)
-    limit = Schedule._meta.get_field("notes").max_length
-    if len(text) > limit:
-        plan.notice(
-            row, "notes", f"only the first {limit} characters of the description and notes are kept"
-        )
-        text = text[:limit]
-    return text
-
-
 def derived(row, day):
-    return uuid.uuid5(row.values["id"], day)
-
-
-def _address_problem(values):
-    """Why an address cannot be kept in the directory's (United States) form, or None."""
-    address = Address(**values)
-    try:
-        address.clean_fields(exclude=["id", "location"])
-    except ValidationError as error:
-        name, messages = next(iter(error.message_dict.items()))
-        return name, (
-            f"the address is not in the directory's (United States) form: {values[name]!r}, "
-            f"{messages[0]}"
-        )
-    return None
+    return str(uuid.uuid5(uuid.UUID(row.values["id"]), day))
 
 
 def _area(extent, name):
@@ -1033,7 +1698,7 @@ class TermMatcher:
 
     def __init__(self):
         self.terms = [*Need.objects.all(), *Population.objects.all()]
-        self.by_id = {term.pk: term for term in self.terms}
+        self.by_id = {str(term.pk): term for term in self.terms}
 
     def match(self, term_id, row):
         if term_id in self.by_id:
@@ -1042,8 +1707,8 @@ class TermMatcher:
             return None
         candidates = self.terms
         taxonomy = row.values.get("taxonomy_id")
-        if taxonomy in (NEEDS.id, POPULATIONS.id):
-            model = NEEDS.model if taxonomy == NEEDS.id else POPULATIONS.model
+        if taxonomy in (str(NEEDS.id), str(POPULATIONS.id)):
+            model = NEEDS.model if taxonomy == str(NEEDS.id) else POPULATIONS.model
             candidates = [term for term in self.terms if isinstance(term, model)]
         code = (row.values.get("code") or "").casefold()
         name = (row.values.get("name") or "").casefold()
@@ -1057,328 +1722,6 @@ class TermMatcher:
         return None
 
 
-# The whole import
-
-
-def import_package(path, *, publish=False, dry_run=False, user=None, source=None, seconds=None):
-    """Read, check and (unless dry_run or any row is bad) apply the package at path; the
-    database gives its statements `seconds` each (a web request's budget), or no limit."""
-    report = Report()
-    rows, supplied = read_package(path, report)
-    tables = typed(rows, report)
-    plan = Plan(tables, report, publish=publish, source=source or Path(path).name)
-    plan.supplied = supplied
-    plan.build()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true)",
-                [f"{int(seconds * 1000)}" if seconds else "0"],
-            )
-        changes = Changes(plan)
-        changes.count()
-        report.count_rejected()
-        if report.ok:
-            # A dry run writes too, and rolls back: so it meets every rule the database
-            # and the directory check after writing, as the import would.
-            try:
-                changes.apply(user)
-            except DatabaseError as error:
-                report.errors.append(
-                    Problem(plan.source, None, None, f"the database refused it: {error}")
-                )
-        report.applied = report.ok and not dry_run
-        if not report.applied:
-            transaction.set_rollback(True)
-    return report
-
-
-class Changes:
-    """What applying a plan writes: new and changed rows, the owned rows it removes,
-    and the links (needs, populations, languages) it sets."""
-
-    OWNED = {  # model -> [(owned model, foreign key)]
-        Service: [
-            (Phone, "service_id"),
-            (Schedule, "service_id"),
-            (ServiceArea, "service_id"),
-            (ServiceAtLocation, "service_id"),
-        ],
-        Location: [(Address, "location_id"), (Phone, "location_id"), (Schedule, "location_id")],
-        Organization: [(Phone, "organization_id")],
-    }
-    LINKS = {
-        Service: ("needs", "populations", "languages"),
-        Location: ("languages",),
-        Phone: ("languages",),
-    }
-
-    def __init__(self, plan):
-        self.plan = plan
-        self.removed = defaultdict(set)  # model -> ids
-        self.links = {}  # (model, id, relation) -> (old set, new set)
-        self.touched = defaultdict(set)  # owner model -> ids whose rows or links change
-
-    def count(self):
-        plan, counts = self.plan, self.plan.report.counts
-        for owner, owned in self.OWNED.items():
-            ids = [i for i, item in plan.planned[owner].items() if item.existing]
-            for model, fk in owned:
-                given = "organization_phones" if owner is Organization else TABLE_OF[model]
-                if given not in plan.supplied:
-                    continue  # a table the package leaves out is not a table of nothing
-                keep = set(plan.planned[model]) | plan.unkept
-                for start in range(0, len(ids), CHUNK):
-                    rows = model.objects.filter(**{f"{fk}__in": ids[start : start + CHUNK]})
-                    if owner is Location:  # a confidential location's address is never exported
-                        rows = (
-                            rows.exclude(location__confidential=True) if model is Address else rows
-                        )
-                    for row_id, owner_id in rows.values_list("pk", fk):
-                        if row_id not in keep:
-                            self.removed[model].add(row_id)
-                            self.touched[owner].add(owner_id)
-        self._count_links()
-        # A new or changed row changes what its owners (before and after) show.
-        for model, owners in OWNERS.items():
-            for item in plan.planned[model].values():
-                if item.existing is None or item.changed:
-                    for fk, owner in owners:
-                        before = item.existing.__dict__ if item.existing else {}
-                        for source in (item.values, before):
-                            if source.get(fk):
-                                self.touched[owner].add(source[fk])
-        for model, planned in plan.planned.items():
-            table = TABLE_OF[model]
-            for item in planned.values():
-                kind = (
-                    "new" if item.existing is None else "changed" if item.changed else "unchanged"
-                )
-                counts[table][kind] += 1
-        for model, ids in self.removed.items():
-            counts[TABLE_OF[model]]["removed"] += len(ids)
-        if plan.publish:
-            for item in plan.planned[Service].values():
-                if item.existing and item.existing.publication_state != PublicationState.PUBLISHED:
-                    self.touched[Service].add(item.existing.pk)
-        # A service whose rows or links change is changed, even if its own row is not.
-        service_counts = counts["service"]
-        for item in plan.planned[Service].values():
-            if item.existing and not item.changed and item.existing.pk in self.touched[Service]:
-                service_counts["unchanged"] -= 1
-                service_counts["changed"] += 1
-
-    def _count_links(self):
-        plan = self.plan
-        wanted = {}
-        given = {
-            "needs": "attribute" in plan.supplied,
-            "populations": "attribute" in plan.supplied,
-            "languages": "language" in plan.supplied,
-        }
-        for service_id, links in plan.m2m.items():
-            for relation, values in links.items():
-                if given[relation]:
-                    wanted[(Service, service_id, relation)] = values
-        for model in (Location, Phone) if given["languages"] else ():
-            for row_id in plan.planned[model]:
-                wanted[(model, row_id, "languages")] = plan.owner_languages.get(
-                    (model, row_id), set()
-                )
-        by_model = defaultdict(list)
-        for model, row_id, relation in wanted:
-            by_model[(model, relation)].append(row_id)
-        for (model, relation), ids in by_model.items():
-            through, own, other = _through(model, relation)
-            current = defaultdict(set)
-            for start in range(0, len(ids), CHUNK):
-                for owner_id, value in through.objects.filter(
-                    **{f"{own}__in": ids[start : start + CHUNK]}
-                ).values_list(own, other):
-                    current[owner_id].add(value)
-            for row_id in ids:
-                new = wanted[(model, row_id, relation)]
-                old = current.get(row_id, set())
-                if new != old:
-                    self.links[(model, row_id, relation)] = (old, new)
-                    owner = self._owner_of(model, row_id)
-                    if owner:
-                        self.touched[owner[0]].add(owner[1])
-
-    def _owner_of(self, model, row_id):
-        if model is Phone:
-            phone = self.plan.planned[Phone][row_id].values
-            for key, owner in (
-                ("service_id", Service),
-                ("location_id", Location),
-                ("organization_id", Organization),
-            ):
-                if phone[key]:
-                    return owner, phone[key]
-            return None
-        return model, row_id
-
-    def apply(self, user):
-        self._record_before()
-        with index.indexing_paused():
-            self._write()
-        self._check_confidential()
-        if self.written() >= ANALYZE_AFTER:
-            # As after a restore: statistics of what was just written (this transaction's
-            # own rows count), or the planner takes the tables for empty and indexing
-            # them is several times slower.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE " + ", ".join(m._meta.db_table for m in WRITE_ORDER))
-        index.reindex(self._indexed())
-        self._record_after(user)
-
-    def _check_confidential(self):
-        """A shelter whose address is hidden keeps a way to reach it (a phone of its own,
-        or its organization's contact), whatever the package removed or changed."""
-        plan = self.plan
-        shelters = Location.objects.filter(confidential=True).filter(
-            Q(pk__in=list(plan.planned[Location]) + list(self.touched[Location]))
-            | Q(
-                organization__in=list(plan.planned[Organization]) + list(self.touched[Organization])
-            )
-        )
-        for shelter in shelters.select_related("organization"):
-            try:
-                check_confidential_location_reachable(shelter, phone_count=shelter.phones.count())
-            except ValidationError as error:
-                item = plan.planned[Location].get(shelter.pk)
-                where = item.row if item else Row("location", plan.source, None, {})
-                plan.error(where, "id", f"{shelter.name}: {' '.join(error.messages)}")
-
-    def written(self):
-        counts = self.plan.report.counts
-        return sum(c["new"] + c["changed"] + c["removed"] for c in counts.values())
-
-    def _indexed(self):
-        """The services whose search index the import may have changed: its own, those at
-        its locations and those of its organizations."""
-        planned = self.plan.planned
-        services = set(planned[Service]) | self.touched[Service]
-        for model, link in (
-            (Location, "service_at_locations__location"),
-            (Organization, "organization"),
-        ):
-            ids = list(planned[model])
-            for start in range(0, len(ids), CHUNK):
-                services.update(
-                    Service.objects.filter(
-                        **{f"{link}__in": ids[start : start + CHUNK]}
-                    ).values_list("pk", flat=True)
-                )
-        return services
-
-    def _write(self):
-        plan = self.plan
-        connection.cursor().execute("SET CONSTRAINTS ALL DEFERRED")
-        for model, ids in self.removed.items():
-            ids = list(ids)
-            for start in range(0, len(ids), CHUNK):
-                model.objects.filter(pk__in=ids[start : start + CHUNK]).delete()
-        Language.objects.bulk_create(plan.new_languages.values())
-        slugs = Slugs()
-        for model in WRITE_ORDER:
-            new, changed = [], []
-            for row_id, item in plan.planned[model].items():
-                if item.existing is None:
-                    obj = model(pk=row_id, **item.values)
-                    if model in (Service, Organization):
-                        obj.slug = slugs.make(model, item.values["name"])
-                        obj.source_document = f"HSDS package {plan.source}"[:200]
-                    if model is Service:
-                        obj.publication_state = (
-                            PublicationState.PUBLISHED if plan.publish else PublicationState.DRAFT
-                        )
-                    new.append(obj)
-                elif item.changed:
-                    for name, value in item.values.items():
-                        setattr(item.existing, name, value)
-                    changed.append(item.existing)
-            model.objects.bulk_create(new, batch_size=CHUNK)
-            if changed:
-                fields = list(next(iter(plan.planned[model].values())).values)
-                if model in (Service, Organization, Location):
-                    fields.append("modified")
-                    for obj in changed:
-                        obj.modified = timezone.now()
-                model.objects.bulk_update(changed, fields, batch_size=CHUNK)
-        if plan.publish:
-            Service.objects.filter(pk__in=list(plan.planned[Service])).exclude(
-                publication_state=PublicationState.PUBLISHED
-            ).update(publication_state=PublicationState.PUBLISHED)
-        self._write_links()
-        self._set_modified()
-        connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
-
-    def _write_links(self):
-        added, gone = defaultdict(list), defaultdict(list)
-        for (model, row_id, relation), (old, new) in self.links.items():
-            added[(model, relation)] += [(row_id, value) for value in new - old]
-            gone[(model, relation)] += [(row_id, value) for value in old - new]
-        for (model, relation), pairs in gone.items():
-            through, own, other = _through(model, relation)
-            for row_id, value in pairs:
-                through.objects.filter(**{own: row_id, other: value}).delete()
-        for (model, relation), pairs in added.items():
-            through, own, other = _through(model, relation)
-            through.objects.bulk_create(
-                [through(**{own: row_id, other: value}) for row_id, value in pairs],
-                batch_size=CHUNK,
-            )
-
-    def _set_modified(self):
-        """A service's last_modified is the package's where it gives one: the package
-        says when the source last changed it, and re-importing it must change nothing."""
-        # A service already here that the package changes is changed now, for partners
-        # polling by modified_after and for list ETags.
-        planned = self.plan.planned[Service]
-        stamps = [
-            (pk, stamp)
-            for pk, stamp in self.plan.modified.items()
-            if pk in planned and planned[pk].existing is None
-        ]
-        with connection.cursor() as cursor:
-            for start in range(0, len(stamps), CHUNK):
-                part = stamps[start : start + CHUNK]
-                cursor.execute(
-                    "UPDATE resources_service AS s SET modified = v.modified "
-                    "FROM unnest(%s::uuid[], %s::timestamptz[]) AS v(id, modified) "
-                    "WHERE s.id = v.id",
-                    [[pk for pk, _ in part], [stamp for _, stamp in part]],
-                )
-
-    def _changed(self, model):
-        """Ids of model's entries the import creates or changes (with their rows)."""
-        return {
-            pk
-            for pk, item in self.plan.planned[model].items()
-            if item.existing is None or item.changed
-        } | (self.touched[model] & set(self.plan.planned[model]))
-
-    def _existing_changed(self, model):
-        return [
-            self.plan.planned[model][pk].existing
-            for pk in self._changed(model)
-            if self.plan.planned[model][pk].existing is not None
-        ]
-
-    def _record_before(self):
-        for model in (Organization, Location, Service):
-            for obj in self._existing_changed(model):
-                history.ensure_baseline(obj)
-
-    def _record_after(self, user):
-        comment = f"Imported from {self.plan.source}."
-        for model in (Organization, Location, Service):
-            for obj in self._existing_changed(model):
-                obj.refresh_from_db()
-                history.record(obj, user, comment)
-
-
 def _through(model, relation):
     """A many-to-many relation's table, and its columns for model and for the other side."""
     manager = getattr(model, relation)
@@ -1387,36 +1730,6 @@ def _through(model, relation):
         f"{model._meta.model_name}_id",
         f"{manager.field.related_model._meta.model_name}_id",
     )
-
-
-# The rows whose owners show them: (foreign key, owner model).
-OWNERS = {
-    Phone: [("service_id", Service), ("location_id", Location), ("organization_id", Organization)],
-    Schedule: [("service_id", Service), ("location_id", Location)],
-    ServiceArea: [("service_id", Service)],
-    ServiceAtLocation: [("service_id", Service)],
-    Address: [("location_id", Location)],
-}
-WRITE_ORDER = [
-    Organization,
-    Location,
-    Address,
-    Service,
-    ServiceAtLocation,
-    Phone,
-    Schedule,
-    ServiceArea,
-]
-TABLE_OF = {
-    Organization: "organization",
-    Location: "location",
-    Address: "address",
-    Service: "service",
-    ServiceAtLocation: "service_at_location",
-    Phone: "phone",
-    Schedule: "schedule",
-    ServiceArea: "service_area",
-}
 
 
 class Slugs:

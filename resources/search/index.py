@@ -25,6 +25,7 @@ import hashlib
 import re
 from contextlib import contextmanager
 
+import psycopg
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connections, transaction
 from django.db.migrations.loader import MigrationLoader
@@ -487,9 +488,14 @@ def indexing_paused(*, using="default"):
     """Inside a transaction, for a bulk write: the index's triggers skip each statement
     (as they do the index's own writes), and the caller reindex()es the services it wrote
     once at the end, rather than each of them once per table it touched."""
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('resources.indexing', 'on', true)")
         try:
             yield
         finally:
-            cursor.execute("SELECT set_config('resources.indexing', 'off', true)")
+            # After an error the transaction is aborted, and its rollback (or the
+            # savepoint's) undoes the setting: a statement now would hide the error.
+            status = connection.connection.info.transaction_status
+            if status != psycopg.pq.TransactionStatus.INERROR:
+                cursor.execute("SELECT set_config('resources.indexing', 'off', true)")
