@@ -150,6 +150,19 @@ def test_export_import_into_an_empty_directory_export_again_gives_the_same_packa
         assert (second / table.path).read_text() == (first / table.path).read_text(), table.path
 
 
+def test_a_package_checked_a_row_at_a_time_imports_the_same(tmp_path, directory, monkeypatch):
+    first = export(tmp_path / "first")
+    wipe_directory()
+    monkeypatch.setattr("resources.hsds.imports.CHUNK", 1)  # every row its own chunk
+
+    report = import_package(first, publish=True)
+
+    assert report.applied, report.errors
+    second = export(tmp_path / "second")
+    for table in TABLES:
+        assert (second / table.path).read_text() == (first / table.path).read_text(), table.path
+
+
 def test_importing_the_same_package_again_changes_nothing(tmp_path, directory, monkeypatch):
     package = export(tmp_path / "package")
     wipe_directory()
@@ -345,6 +358,25 @@ def test_a_bad_value_is_refused_by_file_line_and_field(tmp_path, directory, name
     errors = refused(package)
 
     assert expected.format(last=len(rows) + 1, id=rows[0]["id"]) in errors
+
+
+def test_past_a_thousand_problems_the_report_counts_them_all_and_lists_the_first(
+    tmp_path, directory, monkeypatch
+):
+    monkeypatch.setattr("resources.hsds.imports.LISTED", 2)
+
+    def change(rows):
+        for row in rows:
+            row["number"] = "not a number at all"
+
+    package = broken(tmp_path, directory, "phones.csv", change)
+    rows = read(package, "phones.csv")
+
+    report = import_package(package)
+
+    assert not report.applied
+    assert report.error_count >= len(rows) > len(report.errors) == 2
+    assert str(report.errors[0]).startswith("phones.csv, line 2, number:")
 
 
 def test_a_missing_column_is_refused(tmp_path, directory):

@@ -587,6 +587,15 @@ class Entity:
     owners: tuple = ()  # (foreign key, owner model)
 
     @property
+    def references(self):
+        """(column, model) for each record the entity's rows name."""
+        return [
+            (name, field.related_model)
+            for name in self.fields
+            if (field := self.model._meta.get_field(name.removesuffix("_id"))).is_relation
+        ]
+
+    @property
     def stage(self):
         return f"import_{self.table}"
 
@@ -777,6 +786,7 @@ class Import:
                 elif self._valid(entity, row, values):
                     staged.append((row.line, row.values["id"], True, values))
             self._stage(entity, staged)
+        self._references(entity)
         self._duplicates(entity)
         if entity.model is Organization:
             self._name_clashes()
@@ -847,6 +857,43 @@ class Import:
                 copy.write_row(
                     (line, row_id, kept, "n" if kept else None)
                     + (empty if values is None else tuple(values[n] for n in names))
+                )
+
+    def _references(self, entity):
+        """Each staged row's references name a record written already (the package's
+        tables come before those that refer to them) or the directory's own: a row that
+        names another is refused, except a location's organization, which it goes without."""
+        file = self._file(entity)
+        for column, target in entity.references:
+            missing = (
+                f"WHERE s.kept AND s.{column} IS NOT NULL AND NOT EXISTS"
+                f" (SELECT 1 FROM {target._meta.db_table} t WHERE t.id = s.{column})"
+            )
+            named = ENTITY[target].table
+            if entity.model is Location:
+                for line, value in self._sql(
+                    f"UPDATE {entity.stage} u SET {column} = NULL FROM (SELECT s.ctid, s.line,"
+                    f" s.{column} FROM {entity.stage} s {missing}) s WHERE u.ctid = s.ctid"
+                    f" RETURNING s.line, s.{column}"
+                ):
+                    self.report.notice(
+                        Problem(
+                            file,
+                            line,
+                            column,
+                            f"not kept: {named} {value} is in neither the package nor the "
+                            "directory; the location is kept without it",
+                        )
+                    )
+                continue
+            refused = self._sql(
+                f"DELETE FROM {entity.stage} s {missing} RETURNING s.line, s.{column}"
+            )
+            for line, value in sorted(refused):
+                self.report.error(
+                    Problem(
+                        file, line, column, f"no {named} {value} in the package or the directory"
+                    )
                 )
 
     def _duplicates(self, entity):
@@ -1106,11 +1153,6 @@ class Import:
     def error(self, row, column, reason):
         self.report.error(row.problem(column, reason))
 
-    def missing(self, row, column, to_table):
-        self.error(
-            row, column, f"no {to_table} {row.values[column]} in the package or the directory"
-        )
-
     def notice(self, row, column, reason):
         self.report.notice(row.problem(column, f"not kept: {reason}"))
 
@@ -1134,18 +1176,8 @@ class Import:
             )
 
     def _plan_location(self, chunk):
-        organizations = self._known(chunk, "organization_id", Organization)
         for row in chunk:
             v = row.values
-            organization_id = v["organization_id"]
-            if organization_id and organization_id not in organizations:
-                self.notice(
-                    row,
-                    "organization_id",
-                    f"organization {organization_id} is in neither the "
-                    "package nor the directory; the location is kept without it",
-                )
-                organization_id = None
             latitude, longitude = v["latitude"], v["longitude"]
             if (latitude is None) != (longitude is None) or (
                 latitude is not None and not (abs(latitude) <= 90 and abs(longitude) <= 180)
@@ -1164,7 +1196,7 @@ class Import:
             yield (
                 row,
                 {
-                    "organization_id": organization_id,
+                    "organization_id": v["organization_id"],
                     "location_type": v["location_type"],
                     "url": v["url"] or "",
                     "name": name,
@@ -1175,12 +1207,8 @@ class Import:
             )
 
     def _plan_address(self, chunk):
-        locations = self._known(chunk, "location_id", Location)
         for row in chunk:
             v = row.values
-            if v["location_id"] not in locations:
-                self.missing(row, "location_id", "location")
-                continue
             values = {
                 "location_id": v["location_id"],
                 "address_type": v["address_type"],
@@ -1216,12 +1244,8 @@ class Import:
         return None
 
     def _plan_service(self, chunk):
-        organizations = self._known(chunk, "organization_id", Organization)
         for row in chunk:
             v = row.values
-            if v["organization_id"] not in organizations:
-                self.missing(row, "organization_id", "organization")
-                continue
             ages = {}
             for column in ("minimum_age", "maximum_age"):
                 age = v[column]
@@ -1254,45 +1278,24 @@ class Import:
                 )
 
     def _plan_service_at_location(self, chunk):
-        services = self._known(chunk, "service_id", Service)
-        locations = self._known(chunk, "location_id", Location)
         for row in chunk:
             v = row.values
-            if v["service_id"] not in services:
-                self.missing(row, "service_id", "service")
-            elif v["location_id"] not in locations:
-                self.missing(row, "location_id", "location")
-            else:
-                yield (
-                    row,
-                    {
-                        "service_id": v["service_id"],
-                        "location_id": v["location_id"],
-                        "description": v["description"] or "",
-                    },
-                )
+            yield (
+                row,
+                {
+                    "service_id": v["service_id"],
+                    "location_id": v["location_id"],
+                    "description": v["description"] or "",
+                },
+            )
 
     def _owners(self, chunk, kinds):
         """The service, location and organization each row belongs to, or None."""
-        known = {column: self._known(chunk, column, model) for column, model, _ in kinds}
         for row in chunk:
-            owners = {}
-            for column, _, table_name in kinds:
-                owner_id = row.values[column]
-                if owner_id is None:
-                    continue
-                if owner_id not in known[column]:
-                    self.missing(row, column, table_name)
-                    owners = None
-                    break
-                owners[column] = owner_id
-            else:
-                if not owners:
-                    self.notice(row, None, "it belongs to no service, location or organization")
-                    yield row, None
-                    continue
-            if owners is not None:
-                yield row, owners
+            owners = {c: row.values[c] for c, _, _ in kinds if row.values[c] is not None}
+            if not owners:
+                self.notice(row, None, "it belongs to no service, location or organization")
+            yield row, owners or None
 
     def _plan_phone(self, chunk):
         kinds = [
@@ -1396,12 +1399,8 @@ class Import:
         return text
 
     def _plan_service_area(self, chunk):
-        services = self._known(chunk, "service_id", Service)
         for row in chunk:
             v = row.values
-            if v["service_id"] not in services:
-                self.missing(row, "service_id", "service")
-                continue
             values = _area(EXTENTS.get(v["description"] or ""), v["name"] or "")
             if values is None:
                 self.notice(

@@ -31,9 +31,18 @@ class Command(BaseCommand):
             self.stdout.write(f"note: {notice}")
         for error in report.errors:
             self.stderr.write(f"error: {error}")
-        if report.errors:
+        if report.notice_count > len(report.notices):
+            self.stdout.write(
+                f"note: ... {report.notice_count:,} notes in all; the first are listed"
+            )
+        if report.error_count:
+            listed = (
+                f" (the first {len(report.errors)} listed)"
+                if report.error_count > len(report.errors)
+                else ""
+            )
             raise CommandError(
-                f"{len(report.errors)} bad row(s): nothing was imported, "
+                f"{report.error_count:,} bad row(s){listed}: nothing was imported, "
                 "the directory is as it was."
             )
         if report.applied:
