@@ -214,6 +214,7 @@ def main():
         DEBUG="false",
         SECRET_KEY="benchmark-only",
         ALLOWED_HOSTS=HOST,
+        HTTPS="false",  # plain HTTP on loopback, where production has a TLS proxy
         API_ANON_RATE="1000000/min",
         TIME_ZONE=TIME_ZONE,
         # As in production: throttle counts in Redis, one round trip rather than six
@@ -226,6 +227,7 @@ def main():
         f'CREATE DATABASE "{args.database}"',
     )
     try:
+        run("collectstatic", "--no-input", "-v", "0", env=env)  # as make serve does
         run("migrate", "--no-input", "-v", "0", env=env)
         run("createcachetable", env=env)
         run("loaddata", "taxonomy", "synonyms", "-v", "0", env=env)
