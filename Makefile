@@ -75,7 +75,8 @@ clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
 # Search latency at 10,000 and 100,000 made-up services, on a scratch database of the site's
-# own server, served by gunicorn on loopback; writes bench/results.json. More with e.g.
+# own server, served by gunicorn on loopback, then an HSDS export and import of each;
+# writes bench/results.json. More with e.g.
 # make bench BENCH_ARGS="--sizes 1000000" or BENCH_ARGS="--compare before=<commit>".
 bench: install
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)

@@ -678,6 +678,26 @@ def test_a_changed_phone_changes_its_service_and_is_recorded(tmp_path, directory
     assert service.modified > before  # partners see it changed now, not backdated
 
 
+def test_a_phone_the_package_no_longer_lists_goes_with_its_languages(tmp_path, directory):
+    service = directory[0]
+    spoken = next(p for p in service.phones.all() if p.languages.exists())
+    package = export(tmp_path / "package")
+    write(
+        package, "phones.csv", [p for p in read(package, "phones.csv") if p["id"] != str(spoken.pk)]
+    )
+    write(
+        package,
+        "languages.csv",
+        [row for row in read(package, "languages.csv") if row["phone_id"] != str(spoken.pk)],
+    )
+
+    report = import_package(package)  # its references are checked before it ends
+
+    assert report.applied, report.errors
+    assert report.counts["phone"]["removed"] == 1
+    assert not Phone.objects.filter(pk=spoken.pk).exists()
+
+
 def test_what_a_package_leaves_out_is_left_as_it_is(tmp_path, directory):
     service = directory[0]
     organization_phone = make_phone(organization=service.organization, number="(312) 555-0177")

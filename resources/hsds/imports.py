@@ -1,4 +1,7 @@
-"""An HSDS 3 package into the directory: read, check, plan, then apply in one transaction.
+"""An HSDS 3 package into the directory, in one transaction, a table at a time: each
+table's rows are read and checked a chunk at a time, staged in a temporary table, and
+compared with the directory and written there with a few statements for the whole table
+(docs/hsds.md, "How an import runs").
 
 A package is a folder or a zip of CSV tables (resources.hsds.tabular), or NDJSON / a
 JSON array of fully nested services (flattened into the same tables). Every record is
@@ -118,11 +121,20 @@ class Report:
     # How many problems there are; only the first LISTED of each kind are kept.
     error_count: int = 0
     notice_count: int = 0
+    last_line: dict = field(default_factory=dict)  # file -> the line of its last problem
 
     def error(self, problem):
         self.error_count += 1
         if len(self.errors) < LISTED:
             self.errors.append(problem)
+        # A row's problems are reported together: a new line is another rejected row.
+        if (
+            problem.file in BY_PATH
+            and problem.line
+            and problem.line != self.last_line.get(problem.file)
+        ):
+            self.counts[BY_PATH[problem.file].name]["rejected"] += 1
+            self.last_line[problem.file] = problem.line
 
     def notice(self, problem):
         self.notice_count += 1
@@ -167,14 +179,6 @@ class Report:
             return "Nothing would change: everything in it is already in the directory."
         return ("It " if done else "It would ") + "; ".join(parts) + "."
 
-    def count_rejected(self):
-        rejected = defaultdict(set)
-        for error in self.errors:
-            if error.file in BY_PATH and error.line:
-                rejected[BY_PATH[error.file].name].add(error.line)
-        for table_name, lines in rejected.items():
-            self.counts[table_name]["rejected"] = len(lines)
-
     def table_counts(self):
         return [
             (LABELS[table.name], table.path, self.counts[table.name])
@@ -212,7 +216,7 @@ class Package:
         self.path, self.report = Path(path), report
         self.sources = {}  # table name -> (file name, opener of its bytes)
         self.read = Counter()  # table name -> rows read
-        self.spool = None
+        self.spool = self.archive = None
         path = self.path
         if not path.exists():
             raise PackageError(f"{path} does not exist.")
@@ -233,6 +237,8 @@ class Package:
             self.supplied.add("organization_phones")
 
     def close(self):
+        if self.archive is not None:
+            self.archive.close()
         if self.spool is not None:
             self.spool.cleanup()
 
@@ -265,7 +271,7 @@ class Package:
 
     def _zip(self, path):
         try:
-            archive = zipfile.ZipFile(path)
+            archive = self.archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as error:
             raise PackageError(f"{path.name} is not a zip file: {error}") from None
         members = [info for info in archive.infolist() if not info.is_dir()]
@@ -565,7 +571,6 @@ def import_package(path, *, publish=False, dry_run=False, user=None, source=None
                 if isinstance(error.__cause__, QueryCanceled):
                     raise
                 report.error(Problem(run.source, None, None, f"the database refused it: {error}"))
-            report.count_rejected()
             # A dry run writes too, and rolls back: so it meets every rule the database
             # and the directory check after writing, as the import would.
             report.applied = report.ok and not dry_run
@@ -732,6 +737,8 @@ class Import:
             self._write_links()
             self._publish()
             self._touch_services()
+        # Every reference checked now, inside the run (and the dry run), not at commit.
+        self._sql("SET CONSTRAINTS ALL IMMEDIATE")
         self._check_confidential()
         self._reindex()
         self._record_after(user)
@@ -757,12 +764,12 @@ class Import:
     def _create_stages(self):
         # Dropped at commit; a caller's own transaction (a test's) may hold earlier ones.
         stages = [entity.stage for entity in ENTITIES] + ["import_link", "import_touched"]
-        self._sql(f"DROP TABLE IF EXISTS {', '.join(stages)}")
+        self._sql(f"DROP TABLE IF EXISTS {', '.join('pg_temp.' + name for name in stages)}")
         for entity in ENTITIES:
             fields = [entity.model._meta.get_field(name) for name in entity.fields]
             columns = [f"{f.column} {f.db_type(connection)}" for f in fields]
             self._sql(
-                f"CREATE TEMPORARY TABLE {entity.stage} (line integer, id uuid, "
+                f"CREATE TEMPORARY TABLE {entity.stage} (seq bigserial, line integer, id uuid, "
                 "kept boolean, verdict char(1), "
                 + ", ".join(columns + list(EXTRA.get(entity.model, ())))
                 + ") ON COMMIT DROP"
@@ -795,7 +802,7 @@ class Import:
             self._sql(
                 "UPDATE import_phone s SET position = n.position FROM ("
                 " SELECT id, row_number() OVER (PARTITION BY service_id, location_id,"
-                " organization_id ORDER BY line) - 1 AS position FROM import_phone WHERE kept"
+                " organization_id ORDER BY line, seq) - 1 AS position FROM import_phone WHERE kept"
                 ") n WHERE n.id = s.id"
             )
         self._compare(entity)
@@ -852,7 +859,11 @@ class Import:
         ]
         empty = (None,) * len(names)
         statement = f"COPY {entity.stage} ({', '.join(columns)}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
             for line, row_id, kept, values in staged:
                 copy.write_row(
                     (line, row_id, kept, "n" if kept else None)
@@ -899,12 +910,11 @@ class Import:
     def _duplicates(self, entity):
         self._sql(f"CREATE INDEX ON {entity.stage} (id)")
         found = self._sql(
-            f"SELECT s.line, s.id, f.line FROM {entity.stage} s JOIN ("
-            f" SELECT DISTINCT ON (id) id, line FROM {entity.stage} ORDER BY id, line"
-            f") f ON f.id = s.id AND f.line < s.line ORDER BY s.line"
+            f"SELECT s.seq, s.line, s.id, f.line FROM {entity.stage} s JOIN ("
+            f" SELECT DISTINCT ON (id) id, seq, line FROM {entity.stage} ORDER BY id, seq"
+            f") f ON f.id = s.id AND f.seq < s.seq ORDER BY s.seq"
         )
-        table = TABLE[entity.table]
-        for line, row_id, first in found:
+        for _, line, row_id, first in found:
             self.report.error(
                 Problem(
                     self._file(entity),
@@ -914,11 +924,7 @@ class Import:
                 )
             )
         if found:
-            self._sql(
-                f"DELETE FROM {entity.stage} s USING {entity.stage} f "
-                "WHERE f.id = s.id AND f.line < s.line"
-            )
-        del table
+            self._sql(f"DELETE FROM {entity.stage} WHERE seq = ANY(%s)", [[f[0] for f in found]])
 
     def _file(self, entity):
         return self.package.sources.get(entity.table, (TABLE[entity.table].path,))[0]
@@ -1003,6 +1009,10 @@ class Import:
             )
             self._note_touched(f"SELECT %s, r.{fk} {gone}", [owner._meta.model_name])
             self._record_touched(owner, f"SELECT r.{fk} {gone}")
+            for relation in entity.model._meta.many_to_many:  # a phone's languages
+                through = relation.remote_field.through._meta.db_table
+                own = relation.m2m_column_name()
+                self._sql(f"DELETE FROM {through} WHERE {own} IN (SELECT r.id {gone})")
             removed += self._sql(f"DELETE {gone}")
         return removed
 
@@ -1022,7 +1032,8 @@ class Import:
         """Note the entries (model name, id) query gives as changed by their rows or
         links, except those the import adds; returns how many."""
         added = " AND ".join(
-            f"NOT EXISTS (SELECT 1 FROM {ENTITY[m].stage} n WHERE n.id = x.id AND n.verdict = 'n')"
+            f"NOT (x.model = '{m._meta.model_name}' AND EXISTS (SELECT 1 FROM {ENTITY[m].stage} n"
+            " WHERE n.id = x.id AND n.verdict = 'n'))"
             for m in RECORDED
         )
         return self._sql(
@@ -1425,7 +1436,11 @@ class Import:
     def _copy_links(self, links):
         links = list(links)  # each chunk's checks ask the database first
         statement = "COPY import_link (model, owner_id, relation, value) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        with (
+            connection.wrap_database_errors,
+            connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
             for link in links:
                 copy.write_row(link)
 
@@ -1627,8 +1642,8 @@ class Import:
             ids = [
                 pk
                 for (pk,) in self._sql(
-                    f"SELECT id FROM {ENTITY[model].stage} WHERE verdict = 'c' OR (verdict = 'u'"
-                    " AND id IN (SELECT id FROM import_touched WHERE model = %s))",
+                    f"SELECT id FROM {ENTITY[model].stage} WHERE verdict = 'c'"
+                    " UNION SELECT id FROM import_touched WHERE model = %s",
                     [name],
                 )
             ]
