@@ -91,6 +91,17 @@ def run(*args, env, cwd=ROOT):
     subprocess.run([str(PYTHON), "manage.py", *args], cwd=cwd, env=env, check=True)
 
 
+def fresh_database(name, env):
+    """An empty database `name` (env's DATABASE_URL), migrated, with the cache table."""
+    admin(
+        database_url("postgres"),
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        f'CREATE DATABASE "{name}"',
+    )
+    run("migrate", "--no-input", "-v", "0", env=env)
+    run("createcachetable", env=env)
+
+
 def get(port, path):
     connection = http.client.HTTPConnection(HOST, port, timeout=60)
     started = time.perf_counter()
@@ -221,15 +232,9 @@ def main():
         # database queries per API request.
         REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
     )
-    admin(
-        maintenance,
-        f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)',
-        f'CREATE DATABASE "{args.database}"',
-    )
     try:
         run("collectstatic", "--no-input", "-v", "0", env=env)  # as make serve does
-        run("migrate", "--no-input", "-v", "0", env=env)
-        run("createcachetable", env=env)
+        fresh_database(args.database, env)
         run("loaddata", "taxonomy", "synonyms", "-v", "0", env=env)
         imports = None if args.no_import else f"{args.database}_import"
         report = bench(sizes, variants, args.repeat, url, env, imports)
@@ -280,18 +285,11 @@ def bench_import(env, database):
     then import it again."""
     work = Path(tempfile.mkdtemp(prefix="bench-hsds-"))
     target = {**env, "DATABASE_URL": database_url(database)}
-    maintenance = database_url("postgres")
     try:
         started = time.monotonic()
         run("export_hsds", str(work / "package"), env=env)
         export_seconds = round(time.monotonic() - started, 1)
-        admin(
-            maintenance,
-            f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
-            f'CREATE DATABASE "{database}"',
-        )
-        run("migrate", "--no-input", "-v", "0", env=target)
-        run("createcachetable", env=target)
+        fresh_database(database, target)
         run("loaddata", "taxonomy", "-v", "0", env=target)
         imports = {}
         for name in ("into an empty directory", "again (changes nothing)"):

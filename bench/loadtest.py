@@ -41,6 +41,7 @@ from bench import (
     admin,
     database_settings,
     database_url,
+    fresh_database,
     get,
     run,
 )
@@ -152,13 +153,7 @@ def seed(name, url, size, reseed, env):
         return
     print(f"seeding {name} with {size:,} made-up services (minutes)")
     started = time.monotonic()
-    admin(
-        maintenance,
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-        f'CREATE DATABASE "{name}"',
-    )
-    run("migrate", "--no-input", "-v", "0", env=env)
-    run("createcachetable", env=env)
+    fresh_database(name, env)
     # What `make serve` loads, loaded first, so that serving writes nothing after the vacuum.
     run("load_directory", env=env)
     run("seed_demo", "--services", str(size), "--seed", "1", env=env)

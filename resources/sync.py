@@ -16,18 +16,22 @@ partner replaying from a cursor never misses a line committed late, nor sees one
 import hashlib
 import re
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import ChangeFeedStart, ServiceChange
-from .search.index import AT_LOCATIONS, STATEMENT_TRIGGERS, TERM_SERVICES, fully_migrated
+from .search.index import (
+    AT_LOCATIONS,
+    STATEMENT_TRIGGERS,
+    TERM_SERVICES,
+    fully_migrated,
+    set_locally,
+)
 
 VIA_ORGANIZATION = (
     "SELECT s.id FROM resources_service s JOIN touched r ON s.organization_id = r.{column}"
@@ -136,21 +140,12 @@ def definitions():
     return statements
 
 
-@contextmanager
 def touching_paused(*, using="default"):
     """Inside a transaction, for a bulk write that knows which services it changed (an
     import): the tables' triggers leave the services' `modified` alone, and the writer
     moves it once for each of them at the end, rather than once per table it wrote.
     The change feed's trigger goes on as ever."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('resources.touching', 'off', true)")
-        try:
-            yield
-        finally:
-            status = connection.connection.info.transaction_status
-            if status != psycopg.pq.TransactionStatus.INERROR:  # see index.indexing_paused
-                cursor.execute("SELECT set_config('resources.touching', 'on', true)")
+    return set_locally("resources.touching", "off", "on", using=using)
 
 
 def install(using):

@@ -588,8 +588,12 @@ class Entity:
 
     model: type
     table: str
-    fields: tuple
+    fields: tuple  # given as one string of names, kept as a tuple
     owners: tuple = ()  # (foreign key, owner model)
+
+    def __post_init__(self):
+        if isinstance(self.fields, str):
+            object.__setattr__(self, "fields", tuple(self.fields.split()))
 
     @property
     def references(self):
@@ -606,70 +610,36 @@ class Entity:
 
 
 ENTITIES = [
-    Entity(
-        Organization, "organization", ("name", "alternate_name", "description", "email", "website")
-    ),
+    Entity(Organization, "organization", "name alternate_name description email website"),
     Entity(
         Location,
         "location",
-        ("organization_id", "location_type", "url", "name", "description", "latitude", "longitude"),
+        "organization_id location_type url name description latitude longitude",
     ),
     Entity(
         Address,
         "address",
-        (
-            "location_id",
-            "address_type",
-            "attention",
-            "address_1",
-            "address_2",
-            "city",
-            "region",
-            "state_province",
-            "postal_code",
-            "country",
-        ),
+        "location_id address_type attention address_1 address_2 city region state_province "
+        "postal_code country",
         owners=(("location_id", Location),),
     ),
     Entity(
         Service,
         "service",
-        (
-            "organization_id",
-            "name",
-            "alternate_name",
-            "description",
-            "url",
-            "email",
-            "status",
-            "interpretation_services",
-            "application_process",
-            "fees_description",
-            "eligibility_description",
-            "minimum_age",
-            "maximum_age",
-            "last_verified",
-        ),
+        "organization_id name alternate_name description url email status "
+        "interpretation_services application_process fees_description "
+        "eligibility_description minimum_age maximum_age last_verified",
     ),
     Entity(
         ServiceAtLocation,
         "service_at_location",
-        ("service_id", "location_id", "description"),
+        "service_id location_id description",
         owners=(("service_id", Service),),
     ),
     Entity(
         Phone,
         "phone",
-        (
-            "service_id",
-            "location_id",
-            "organization_id",
-            "number",
-            "extension",
-            "type",
-            "description",
-            "position",
-        ),
+        "service_id location_id organization_id number extension type description position",
         owners=(
             ("service_id", Service),
             ("location_id", Location),
@@ -679,13 +649,13 @@ ENTITIES = [
     Entity(
         Schedule,
         "schedule",
-        ("service_id", "location_id", "notes", "open_24_7", "weekday", "opens_at", "closes_at"),
+        "service_id location_id notes open_24_7 weekday opens_at closes_at",
         owners=(("service_id", Service), ("location_id", Location)),
     ),
     Entity(
         ServiceArea,
         "service_area",
-        ("service_id", "extent", "state", "county", "city"),
+        "service_id extent state county city",
         owners=(("service_id", Service),),
     ),
 ]

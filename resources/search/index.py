@@ -484,13 +484,12 @@ def reindex(service_ids=None, *, using="default"):
 
 
 @contextmanager
-def indexing_paused(*, using="default"):
-    """Inside a transaction, for a bulk write: the index's triggers skip each statement
-    (as they do the index's own writes), and the caller reindex()es the services it wrote
-    once at the end, rather than each of them once per table it touched."""
+def set_locally(name, value, restored, *, using="default"):
+    """A setting of the triggers' (`resources.indexing`, ...) for the rest of the block,
+    within the caller's transaction."""
     connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('resources.indexing', 'on', true)")
+        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         try:
             yield
         finally:
@@ -498,4 +497,11 @@ def indexing_paused(*, using="default"):
             # savepoint's) undoes the setting: a statement now would hide the error.
             status = connection.connection.info.transaction_status
             if status != psycopg.pq.TransactionStatus.INERROR:
-                cursor.execute("SELECT set_config('resources.indexing', 'off', true)")
+                cursor.execute("SELECT set_config(%s, %s, true)", [name, restored])
+
+
+def indexing_paused(*, using="default"):
+    """Inside a transaction, for a bulk write: the index's triggers skip each statement
+    (as they do the index's own writes), and the caller reindex()es the services it wrote
+    once at the end, rather than each of them once per table it touched."""
+    return set_locally("resources.indexing", "on", "off", using=using)
