@@ -1120,15 +1120,15 @@ class Import:
 
     # What each row refers to, in the package or the directory
 
-    def _known(self, chunk, column, model, *, staged_only=False):
-        """The ids in the chunk's column that name a model record: written already (the
-        package's tables come before those that refer to them), or staged only."""
+    def _in_package(self, chunk, column, model):
+        """The ids in the chunk's column that name a model record the package lists."""
         ids = list({row.values[column] for row in chunk} - {None})
         if not ids:
             return set()
-        table = ENTITY[model].stage if staged_only else model._meta.db_table
-        kept = " AND kept" if staged_only else ""
-        found = self._sql(f"SELECT id::text FROM {table} WHERE id = ANY(%s::uuid[]){kept}", [ids])
+        found = self._sql(
+            f"SELECT id::text FROM {ENTITY[model].stage} WHERE id = ANY(%s::uuid[]) AND kept",
+            [ids],
+        )
         return {pk for (pk,) in found}
 
     def error(self, row, column, reason):
@@ -1416,7 +1416,7 @@ class Import:
 
     def _language_links(self, chunk):
         known = {
-            column: self._known(chunk, column, model, staged_only=True)
+            column: self._in_package(chunk, column, model)
             for column, model in (
                 ("service_id", Service),
                 ("location_id", Location),
@@ -1456,7 +1456,7 @@ class Import:
                 self.notice(row, None, "it belongs to no service, location or phone")
 
     def _attribute_links(self, chunk):
-        services = self._known(chunk, "link_id", Service, staged_only=True)
+        services = self._in_package(chunk, "link_id", Service)
         for row in chunk:
             v = row.values
             if v["link_id"] not in services:
@@ -1534,13 +1534,14 @@ class Import:
         touched = "SELECT id FROM import_touched WHERE model = %s"
         changed = "SELECT id FROM import_{} WHERE verdict = 'c'"
         self._sql(
-            "UPDATE resources_service SET modified = now() WHERE modified < now()"
-            f" AND NOT EXISTS (SELECT 1 FROM import_service n WHERE n.id = resources_service.id"
+            # The triggers' own function (resources/sync.py), given every such service.
+            "SELECT resources_touch_services(ARRAY(SELECT s.id FROM resources_service s"
+            " WHERE NOT EXISTS (SELECT 1 FROM import_service n WHERE n.id = s.id"
             " AND n.verdict = 'n') AND ("
-            f" id IN ({touched})"
-            " OR id IN (SELECT service_id FROM resources_serviceatlocation WHERE location_id IN"
+            f" s.id IN ({touched})"
+            " OR s.id IN (SELECT service_id FROM resources_serviceatlocation WHERE location_id IN"
             f" ({touched} UNION {changed.format('location')}))"
-            f" OR organization_id IN ({touched} UNION {changed.format('organization')}))",
+            f" OR s.organization_id IN ({touched} UNION {changed.format('organization')}))))",
             ["service", "location", "organization"],
         )
 
