@@ -124,10 +124,10 @@ SCHEDULES = """
     JOIN resources_serviceatlocation sal ON sal.location_id = h.location_id
 """
 
-# Each service's filter tokens. Hours are not secret, so confidential locations' count;
-# their addresses never answer a place filter.
+# Each service's filter tokens (array_to_tsvector drops repeats). Hours are not secret, so
+# confidential locations' count; their addresses never answer a place filter.
 TOKENS = """
-    SELECT x.service_id, array_to_tsvector(array_agg(DISTINCT x.token)) AS tokens
+    SELECT x.service_id, array_to_tsvector(array_agg(x.token)) AS tokens
     FROM (
         SELECT service_id, 'need:' || need_id AS token FROM resources_service_needs
         UNION ALL
@@ -147,13 +147,14 @@ TOKENS = """
         UNION ALL
         SELECT s.service_id, 'open:24/7' FROM ({schedules}) s WHERE s.open_24_7
         UNION ALL
-        -- Each hour the schedule covers from its first moment to its last (so none for
-        -- 23:00-24:00, which no closing time reaches).
+        -- Each hour the schedule covers from its first moment to its last: from the first
+        -- whole hour at or after it opens to the last that ends by its closing (so none
+        -- for 23:00-24:00, which no closing time reaches).
         SELECT s.service_id, 'open:' || ((s.weekday - 1) * 24 + hour)
-        FROM ({schedules}) s, generate_series(0, 23) AS hour
+        FROM ({schedules}) s,
+             generate_series(ceil(extract(epoch FROM s.opens_at) / 3600)::int,
+                             floor(extract(epoch FROM s.closes_at) / 3600)::int - 1) AS hour
         WHERE s.weekday IS NOT NULL
-          AND s.opens_at <= make_time(hour, 0, 0)
-          AND s.closes_at - time '00:00' >= make_interval(hours => hour + 1)
     ) x
     {only_x}
     GROUP BY x.service_id
@@ -232,7 +233,8 @@ REFRESH = """
 
 INDEX_FUNCTION = """
 CREATE OR REPLACE FUNCTION resources_index_services(ids uuid[]) RETURNS void
-LANGUAGE plpgsql AS $function$
+-- Compiling its plan costs more than JIT saves, even for every service.
+LANGUAGE plpgsql SET jit = off AS $function$
 BEGIN
     -- Its own writes to the services' rows are not a reason to index them again.
     PERFORM set_config('resources.indexing', 'on', true);
