@@ -98,7 +98,7 @@ class Problem:
         return f"{where}{f', {self.field}' if self.field else ''}: {self.reason}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     table: str
     file: str
@@ -801,9 +801,18 @@ class Import:
         self._sql(f"ANALYZE {', '.join(tables)}")
 
     def _valid(self, entity, row, values):
-        """The model's own field rules (lengths, formats, choices)."""
+        """Whether the values keep the model's own field rules; each broken one reported."""
         ok = True
-        for name, null, blank, choices, plain, check in self.checks[entity.model]:
+        for name, _, error in self._broken_rules(entity.model, values):
+            column = COLUMNS[entity.model].get(name, name)
+            self.report.error(row.problem(column, " ".join(error.messages)))
+            ok = False
+        return ok
+
+    def _broken_rules(self, model, values):
+        """(field, value, ValidationError) for each value that breaks the model's rules
+        (lengths, formats, choices)."""
+        for name, null, blank, choices, plain, check in self.checks[model]:
             value = values[name]
             if value is None:
                 if null or blank:
@@ -815,10 +824,7 @@ class Import:
             try:
                 check(value)
             except ValidationError as error:
-                column = COLUMNS[entity.model].get(name, name)
-                self.report.error(row.problem(column, " ".join(error.messages)))
-                ok = False
-        return ok
+                yield name, value, error
 
     def _stage(self, entity, staged):
         if not staged:
@@ -1001,9 +1007,9 @@ class Import:
     def _note_touched(self, query, params=None):
         """Note the entries (model name, id) query gives as changed by their rows or
         links, except those the import adds; returns how many."""
-        added = " AND ".join(
-            f"NOT (x.model = '{m._meta.model_name}' AND EXISTS (SELECT 1 FROM {ENTITY[m].stage} n"
-            " WHERE n.id = x.id AND n.verdict = 'n'))"
+        added = " AND ".join(  # (each an anti-join, not a lookup per row)
+            f"NOT EXISTS (SELECT 1 FROM {ENTITY[m].stage} n WHERE n.id = x.id"
+            f" AND x.model = '{m._meta.model_name}' AND n.verdict = 'n')"
             for m in RECORDED
         )
         return self._sql(
@@ -1211,17 +1217,11 @@ class Import:
 
     def _address_problem(self, values):
         """Why an address cannot be kept in the directory's (United States) form, or None."""
-        for name, _, blank, _, _, check in self.checks[Address]:
-            value = values[name]
-            if blank and (value is None or value == ""):
-                continue
-            try:
-                check(value)
-            except ValidationError as error:
-                return name, (
-                    "the address is not in the directory's (United States) form: "
-                    f"{value!r}, {error.messages[0]}"
-                )
+        for name, value, error in self._broken_rules(Address, values):
+            return name, (
+                "the address is not in the directory's (United States) form: "
+                f"{value!r}, {error.messages[0]}"
+            )
         return None
 
     def _plan_service(self, chunk):
@@ -1589,14 +1589,20 @@ class Import:
         changed = (
             "WHERE verdict IN ('n', 'c') UNION SELECT id FROM import_touched WHERE model = '{}'"
         )
-        ids = self._sql(
+        services = (
             f"SELECT id FROM import_service {changed.format('service')}"
             " UNION SELECT sal.service_id FROM resources_serviceatlocation sal WHERE"
             f" sal.location_id IN (SELECT id FROM import_location {changed.format('location')})"
             " UNION SELECT s.id FROM resources_service s WHERE"
             " s.organization_id IN (SELECT id FROM import_organization WHERE verdict IN ('n', 'c'))"
         )
-        index.reindex([pk for (pk,) in ids])
+        # The index's own function (resources/search/index.py), handed the ids in the
+        # database; every service (a first import) is indexed faster as all than by id.
+        self._sql(
+            f"WITH s AS MATERIALIZED ({services}) SELECT resources_index_services(CASE WHEN"
+            " (SELECT count(*) FROM s) = (SELECT count(*) FROM resources_service)"
+            " THEN NULL ELSE ARRAY(SELECT id FROM s) END)"
+        )
         touched = self._sql(
             "SELECT count(*) FROM import_service WHERE verdict = 'u' AND id IN"
             " (SELECT id FROM import_touched WHERE model = 'service')"
