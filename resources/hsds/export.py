@@ -14,7 +14,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from resources.api.querysets import published_services
 
-from .serializers import HsdsServiceSerializer
+from .serializers import HsdsServiceSerializer, each_represented
 
 FORMATS = {".json": "json", ".ndjson": "ndjson"}
 CHUNK = 500
@@ -33,10 +33,8 @@ def export_services(path):
             if kind == "json":
                 out.write("[\n")
             services = published_services().order_by("name", "id")
-            for service in services.iterator(chunk_size=CHUNK):
-                record = json.dumps(
-                    HsdsServiceSerializer(service).data, cls=JSONEncoder, ensure_ascii=False
-                )
+            for data in each_represented(HsdsServiceSerializer, services, chunk=CHUNK):
+                record = json.dumps(data, cls=JSONEncoder, ensure_ascii=False)
                 if kind == "json" and count:
                     out.write(",\n")
                 out.write(record if kind == "json" else record + "\n")

@@ -4,6 +4,8 @@ HSDS types an optional value as a string or a number, never null: an optional va
 that is empty is left out of the answer, while a required one is always sent.
 """
 
+import functools
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,6 +26,27 @@ class HsdsSerializer(serializers.Serializer):
             for name, value in data.items()
             if self.fields[name].required or value not in (None, "")
         }
+
+
+@functools.cache
+def reused(serializer_class, *, many=False):
+    """One serializer of the class for every record a method field represents with it
+    (unbound, without context): a new one deep-copies all its fields, nested ones too."""
+    return serializer_class(many=many)
+
+
+def each_represented(serializer_class, queryset, *, chunk, context=None):
+    """Each record of the queryset as the serializer represents it, read `chunk` records
+    at a time (their related rows prefetched a chunk at a time) and represented by one
+    serializer a chunk, so that its fields are built once a chunk, not once a record."""
+    records = []
+    for record in queryset.iterator(chunk_size=chunk):
+        records.append(record)
+        if len(records) == chunk:
+            yield from serializer_class(records, many=True, context=context).data
+            records = []
+    if records:
+        yield from serializer_class(records, many=True, context=context).data
 
 
 class Computed:
@@ -82,7 +105,7 @@ class HsdsTaxonomyTermSerializer(HsdsSerializer):
 
     @extend_schema_field(HsdsTaxonomySerializer)
     def get_taxonomy_detail(self, term):
-        return HsdsTaxonomySerializer(taxonomy_of(term)).data
+        return reused(HsdsTaxonomySerializer).to_representation(taxonomy_of(term))
 
     def get_language(self, term) -> str:
         return LANGUAGE
@@ -127,7 +150,7 @@ class HsdsLanguageSerializer(HsdsSerializer):
 
 def language_links(languages, *, link_field, link_id):
     """Languages as HSDS language records, which belong to one service, location or phone."""
-    return HsdsLanguageSerializer(
+    return reused(HsdsLanguageSerializer, many=True).to_representation(
         [
             {
                 "id": derived_id("language", link_field, link_id, language.code),
@@ -136,9 +159,8 @@ def language_links(languages, *, link_field, link_id):
                 "code": language.code,
             }
             for language in languages
-        ],
-        many=True,
-    ).data
+        ]
+    )
 
 
 class HsdsPhoneSerializer(HsdsSerializer):
@@ -305,7 +327,8 @@ class HsdsServiceDetailsSerializer(HsdsServiceListSerializer):
 
     @extend_schema_field(HsdsAttributeSerializer(many=True))
     def get_attributes(self, service):
-        return HsdsAttributeSerializer(service_attributes(service), many=True).data
+        attributes = service_attributes(service)
+        return reused(HsdsAttributeSerializer, many=True).to_representation(attributes)
 
 
 class HsdsServiceAtLocationInServiceSerializer(HsdsSerializer):

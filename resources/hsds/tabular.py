@@ -28,6 +28,7 @@ from .serializers import (
     HsdsServiceSerializer,
     HsdsTaxonomySerializer,
     HsdsTaxonomyTermSerializer,
+    each_represented,
 )
 from .taxonomies import TAXONOMIES
 
@@ -343,9 +344,9 @@ def write_package(folder):
                 writer.write("taxonomy_term", _plain(HsdsTaxonomyTermSerializer(term).data))
         count = 0
         organizations = set()
-        for service in published_services().order_by("pk").iterator(chunk_size=CHUNK):
-            record = _plain(HsdsServiceSerializer(service).data)
-            for table_name, row in flatten(record):
+        services = published_services().order_by("pk")
+        for data in each_represented(HsdsServiceSerializer, services, chunk=CHUNK):
+            for table_name, row in flatten(_plain(data)):
                 if table_name in ("service", "location") and row.get("organization_id"):
                     organizations.add(row["organization_id"])
                 writer.write(table_name, row)

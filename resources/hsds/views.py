@@ -129,10 +129,10 @@ class ServiceViewSet(ServiceRevalidationMixin, GoneWhenRemovedMixin, HsdsViewSet
         services = self.filter_queryset(self.get_queryset())
         serializer_class, context = self.get_serializer_class(), self.get_serializer_context()
         renderer = request.accepted_renderer
-        lines = (
-            renderer.render(serializer_class(service, context=context).data)
-            for service in services.iterator(chunk_size=self.STREAM_CHUNK)
+        each = hsds.each_represented(
+            serializer_class, services, chunk=self.STREAM_CHUNK, context=context
         )
+        lines = (renderer.render(data) for data in each)
         return StreamingHttpResponse(lines, content_type=renderer.media_type)
 
     def get_queryset(self):
