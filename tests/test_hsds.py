@@ -629,6 +629,22 @@ def test_ndjson_streams_every_matching_service_unpaged(client):
     ] == "Program 007"
 
 
+def test_a_streamed_service_is_the_service_its_own_page_gives_in_any_chunk(client, monkeypatch):
+    # The stream represents a chunk of services with one serializer; a service's record
+    # must not depend on the chunk it falls in or on the services before it.
+    monkeypatch.setattr("resources.hsds.views.ServiceViewSet.STREAM_CHUNK", 2)
+    make_rich_service(name="Rich")
+    for n in range(4):
+        make_service(name=f"Plain {n}")
+
+    response = client.get(f"{HSDS}/services", {"format": "ndjson", "full": "true"})
+
+    records = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert len(records) == 5
+    for record in records:
+        assert record == client.get(f"{HSDS}/services/{record['id']}").json()
+
+
 @pytest.mark.parametrize("suffix", [".json", ".ndjson"])
 def test_export_writes_every_published_service_valid_and_never_a_confidential_address(
     tmp_path, suffix

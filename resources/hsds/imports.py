@@ -1596,13 +1596,8 @@ class Import:
             " UNION SELECT s.id FROM resources_service s WHERE"
             " s.organization_id IN (SELECT id FROM import_organization WHERE verdict IN ('n', 'c'))"
         )
-        # The index's own function (resources/search/index.py), handed the ids in the
-        # database; every service (a first import) is indexed faster as all than by id.
-        self._sql(
-            f"WITH s AS MATERIALIZED ({services}) SELECT resources_index_services(CASE WHEN"
-            " (SELECT count(*) FROM s) = (SELECT count(*) FROM resources_service)"
-            " THEN NULL ELSE ARRAY(SELECT id FROM s) END)"
-        )
+        # The index's own function (resources/search/index.py), given the ids in the database.
+        self._sql(f"SELECT resources_index_services(ARRAY({services}))")
         touched = self._sql(
             "SELECT count(*) FROM import_service WHERE verdict = 'u' AND id IN"
             " (SELECT id FROM import_touched WHERE model = 'service')"

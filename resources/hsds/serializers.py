@@ -5,6 +5,7 @@ that is empty is left out of the answer, while a required one is always sent.
 """
 
 import functools
+import itertools
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -39,14 +40,9 @@ def each_represented(serializer_class, queryset, *, chunk, context=None):
     """Each record of the queryset as the serializer represents it, read `chunk` records
     at a time (their related rows prefetched a chunk at a time) and represented by one
     serializer a chunk, so that its fields are built once a chunk, not once a record."""
-    records = []
-    for record in queryset.iterator(chunk_size=chunk):
-        records.append(record)
-        if len(records) == chunk:
-            yield from serializer_class(records, many=True, context=context).data
-            records = []
-    if records:
-        yield from serializer_class(records, many=True, context=context).data
+    records = queryset.iterator(chunk_size=chunk)
+    while some := list(itertools.islice(records, chunk)):
+        yield from serializer_class(some, many=True, context=context).data
 
 
 class Computed:
